@@ -1,0 +1,182 @@
+// The storage interface: every implementation (memory, SQLite, PostgreSQL) passes
+// the same contract suite (tests/storage/contract.ts). Storage knows nothing of
+// sockets or HTTP.
+
+import type { RoomName } from '../protocol/docs.ts';
+import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
+import type { Role } from '../protocol/roles.ts';
+
+export interface UpdateRecord {
+	readonly room: RoomName;
+	readonly update: Uint8Array;
+	/** Who wrote it; null for the server itself (training, compat, migrations). */
+	readonly author: UserId | null;
+	/** Milliseconds since the epoch, from the injected clock. */
+	readonly at: number;
+}
+
+export interface StoredUpdate extends UpdateRecord {
+	/** Position in the document's log; strictly increasing per room. */
+	readonly seq: number;
+}
+
+export interface LoadedDoc {
+	/** The compacted state (a Yjs update), or null before the first compaction. */
+	readonly snapshot: Uint8Array | null;
+	/** Updates after the snapshot, in order. */
+	readonly updates: readonly StoredUpdate[];
+	/** The seq of the last update folded in or listed; 0 for an empty document. */
+	readonly lastSeq: number;
+}
+
+/** One entry of a document's history: who changed it, when, and how much. */
+export interface HistoryEntry {
+	readonly seq: number;
+	readonly author: UserId | null;
+	readonly at: number;
+	readonly bytes: number;
+}
+
+export interface User {
+	readonly id: UserId;
+	readonly name: string;
+	readonly email: string;
+	readonly passwordHash: string;
+	readonly createdAt: number;
+}
+
+export interface Session {
+	readonly tokenHash: string;
+	readonly userId: UserId;
+	readonly expiresAt: number;
+}
+
+export interface Workspace {
+	readonly id: WorkspaceId;
+	readonly name: string;
+	readonly createdAt: number;
+}
+
+export interface Member {
+	readonly workspace: WorkspaceId;
+	readonly userId: UserId;
+	readonly role: Role;
+	readonly joinedAt: number;
+}
+
+export interface Invite {
+	readonly tokenHash: string;
+	readonly workspace: WorkspaceId;
+	readonly email: string;
+	readonly role: Role;
+	readonly createdBy: UserId;
+	readonly expiresAt: number;
+	/** When it was used, or null while unused. */
+	readonly usedAt: number | null;
+}
+
+export interface ApiKey {
+	readonly id: string;
+	readonly workspace: WorkspaceId;
+	readonly name: string;
+	readonly keyHash: string;
+	readonly createdBy: UserId;
+	readonly createdAt: number;
+	readonly revokedAt: number | null;
+}
+
+export interface Dataset {
+	readonly id: string;
+	readonly workspace: WorkspaceId;
+	readonly name: string;
+	readonly createdBy: UserId | null;
+	readonly createdAt: number;
+	readonly bytes: number;
+}
+
+export interface DocumentStore {
+	/**
+	 * Appends updates durably (committed and, with the default settings, synced to
+	 * disk) and resolves with their seqs only then. Calls made in the same tick are
+	 * committed together in one transaction (group commit). Rejects if the write
+	 * failed; nothing is then reported as stored.
+	 */
+	appendUpdates(records: readonly UpdateRecord[]): Promise<number[]>;
+	loadDoc(room: RoomName): Promise<LoadedDoc>;
+	/**
+	 * Replaces the log up to `upToSeq` by `snapshot` (the document state at that
+	 * seq). History entries (author, time, size) are kept.
+	 */
+	compact(room: RoomName, snapshot: Uint8Array, upToSeq: number): Promise<void>;
+	/** Newest first. */
+	history(
+		room: RoomName,
+		options?: { limit?: number; beforeSeq?: number }
+	): Promise<HistoryEntry[]>;
+	/** Every room of a workspace that has stored content (for export and delete). */
+	listRooms(workspace: WorkspaceId): Promise<RoomName[]>;
+}
+
+export interface AccountStore {
+	createUser(user: User): Promise<void>;
+	getUserById(id: UserId): Promise<User | null>;
+	/** E-mail addresses compare case-insensitively. */
+	getUserByEmail(email: string): Promise<User | null>;
+	setPassword(id: UserId, passwordHash: string): Promise<void>;
+	listUsers(): Promise<User[]>;
+
+	createSession(session: Session): Promise<void>;
+	getSession(tokenHash: string): Promise<Session | null>;
+	deleteSession(tokenHash: string): Promise<void>;
+	deleteSessionsOf(userId: UserId): Promise<void>;
+}
+
+export interface WorkspaceStore {
+	/** Creates the workspace with `owner` as its first member, role owner. */
+	createWorkspace(workspace: Workspace, owner: UserId): Promise<void>;
+	getWorkspace(id: WorkspaceId): Promise<Workspace | null>;
+	renameWorkspace(id: WorkspaceId, name: string): Promise<void>;
+	/** Deletes the workspace with its members, invites, keys, datasets and documents. */
+	deleteWorkspace(id: WorkspaceId): Promise<void>;
+	listWorkspaces(): Promise<Workspace[]>;
+	listWorkspacesOf(userId: UserId): Promise<Array<Workspace & { role: Role }>>;
+
+	getMember(workspace: WorkspaceId, userId: UserId): Promise<Member | null>;
+	listMembers(workspace: WorkspaceId): Promise<Member[]>;
+	/** Adds the member, or changes the role of an existing one. */
+	putMember(member: Member): Promise<void>;
+	removeMember(workspace: WorkspaceId, userId: UserId): Promise<void>;
+
+	createInvite(invite: Invite): Promise<void>;
+	getInvite(tokenHash: string): Promise<Invite | null>;
+	/** Marks the invite used; false if it was already used (single use under races). */
+	useInvite(tokenHash: string, at: number): Promise<boolean>;
+
+	createApiKey(key: ApiKey): Promise<void>;
+	getApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
+	listApiKeys(workspace: WorkspaceId): Promise<ApiKey[]>;
+	revokeApiKey(workspace: WorkspaceId, id: string, at: number): Promise<boolean>;
+
+	putDataset(dataset: Dataset, content: Uint8Array): Promise<void>;
+	listDatasets(workspace: WorkspaceId): Promise<Dataset[]>;
+	getDataset(
+		workspace: WorkspaceId,
+		id: string
+	): Promise<{ dataset: Dataset; content: Uint8Array } | null>;
+	deleteDataset(workspace: WorkspaceId, id: string): Promise<boolean>;
+}
+
+/** Runs started on this server that have not ended (so a restart can mark them interrupted). */
+export interface RunStore {
+	markRunActive(workspace: WorkspaceId, run: RunId): Promise<void>;
+	markRunEnded(workspace: WorkspaceId, run: RunId): Promise<void>;
+	listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>>;
+}
+
+export interface Storage extends DocumentStore, AccountStore, WorkspaceStore, RunStore {
+	readonly kind: 'memory' | 'sqlite' | 'postgres';
+	/** True while the store can be written (for /readyz). */
+	healthy(): Promise<boolean>;
+	/** Flushes pending writes and closes. */
+	close(): Promise<void>;
+}
