@@ -1,0 +1,638 @@
+// PostgreSQL storage (DATABASE_URL): the same contract as SQLite, shared by every
+// relay process. Seqs come from the `rooms` row of each document: a group commit
+// bumps it with INSERT … ON CONFLICT DO UPDATE, whose row lock is held until
+// COMMIT, so writers of one room (in any process) take turns and seqs are
+// committed in increasing order. Rooms are locked in sorted order (no deadlock
+// between two batches); a deadlock or serialization failure is still retried.
+
+import pg from 'pg';
+import type { RoomName } from '../protocol/docs.ts';
+import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
+import type { Role } from '../protocol/roles.ts';
+import { silentLogger, systemClock, type Clock, type Logger } from '../runtime.ts';
+import {
+	checkCompaction,
+	emailKey,
+	historyLimit,
+	lastSeqOfDump,
+	workspaceOfRoom,
+	type DocumentDump,
+	type EnsembleStorage,
+	type StorageOptions
+} from './common.ts';
+import { GroupCommitter } from './groupCommit.ts';
+import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL, toPostgres } from './migrations.ts';
+import * as rows from './rows.ts';
+import type {
+	ApiKey,
+	Dataset,
+	HistoryEntry,
+	Invite,
+	LoadedDoc,
+	Member,
+	Session,
+	StoredUpdate,
+	UpdateRecord,
+	User,
+	Workspace
+} from './types.ts';
+
+export interface PostgresStorageOptions extends StorageOptions {
+	/** postgres://… (DATABASE_URL). */
+	readonly connectionString: string;
+	/**
+	 * A schema to use instead of `public` (created when missing). Tests give each
+	 * run its own so that parallel runs never collide.
+	 */
+	readonly schema?: string;
+	readonly clock?: Clock;
+	readonly logger?: Logger;
+	/** Connections in the pool (default 10). */
+	readonly poolSize?: number;
+}
+
+type Row = Record<string, unknown>;
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Retried once or twice: PostgreSQL aborted the transaction only to break a cycle. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export class PostgresStorage implements EnsembleStorage {
+	readonly kind = 'postgres' as const;
+	readonly schema: string;
+	readonly #pool: pg.Pool;
+	readonly #committer: GroupCommitter;
+	readonly #logger: Logger;
+	#closed = false;
+
+	/** Connects, applies migrations (one process at a time) and returns the store. */
+	static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+		const store = new PostgresStorage(options);
+		try {
+			await store.#migrate(options.clock ?? systemClock);
+		} catch (error) {
+			await store.#pool.end();
+			throw error;
+		}
+		return store;
+	}
+
+	private constructor(options: PostgresStorageOptions) {
+		const schema = options.schema ?? 'public';
+		if (!SCHEMA_PATTERN.test(schema)) throw new Error(`invalid schema name ${schema}`);
+		this.schema = schema;
+		this.#logger = (options.logger ?? silentLogger).child({ storage: 'postgres', schema });
+		this.#pool = new pg.Pool({
+			connectionString: options.connectionString,
+			max: options.poolSize ?? 10,
+			connectionTimeoutMillis: 5000,
+			options: `-c search_path=${schema}`
+		});
+		// An idle client that loses its connection emits here; unhandled, it would kill the process.
+		this.#pool.on('error', (err) =>
+			this.#logger.error({ err }, 'postgres: idle connection failed')
+		);
+		this.#committer = new GroupCommitter({
+			commit: (records) => this.#commitWithRetry(records),
+			logger: this.#logger,
+			onCommit: options.onCommit
+		});
+	}
+
+	get commitCount(): number {
+		return this.#committer.commitCount;
+	}
+	get failedCommits(): number {
+		return this.#committer.failedCommits;
+	}
+	failNextCommit(error: Error): void {
+		this.#committer.failNextCommit(error);
+	}
+
+	async #migrate(clock: Clock): Promise<void> {
+		const client = await this.#pool.connect();
+		// Every process starting at once waits here; the first applies, the others find it done.
+		const lockKey = [0x456e73, hash32(`ensemble-migrations:${this.schema}`)];
+		try {
+			await client.query('SELECT pg_advisory_lock($1, $2)', lockKey);
+			try {
+				await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+				await client.query(toPostgres(MIGRATIONS_TABLE_SQL));
+				for (const m of MIGRATIONS) {
+					await client.query('BEGIN');
+					try {
+						const applied = (await client.query('SELECT version FROM schema_migrations')).rows.map(
+							(r: Row) => Number(r.version)
+						);
+						checkNotNewer(applied, `PostgreSQL schema ${this.schema}`);
+						if (!applied.includes(m.version)) {
+							await client.query(m.postgres);
+							await client.query(
+								'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+								[m.version, m.name, clock.now()]
+							);
+							this.#logger.info(
+								{ version: m.version, name: m.name },
+								'postgres: migration applied'
+							);
+						}
+						await client.query('COMMIT');
+					} catch (error) {
+						await client.query('ROLLBACK');
+						throw error;
+					}
+				}
+			} finally {
+				await client.query('SELECT pg_advisory_unlock($1, $2)', lockKey);
+			}
+		} finally {
+			client.release();
+		}
+	}
+
+	async #transaction<T>(fn: (client: Queryable) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+		if (this.#closed) throw new Error('storage is closed');
+		const client = await this.#pool.connect();
+		let broken: Error | undefined;
+		try {
+			await client.query(begin);
+			try {
+				const result = await fn(client);
+				await client.query('COMMIT');
+				return result;
+			} catch (error) {
+				try {
+					await client.query('ROLLBACK');
+				} catch (rollbackError) {
+					// The connection is gone; drop it from the pool and report the first error.
+					broken =
+						rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+				}
+				throw error;
+			}
+		} finally {
+			client.release(broken);
+		}
+	}
+
+	async #query(sql: string, params: unknown[] = []): Promise<Row[]> {
+		if (this.#closed) throw new Error('storage is closed');
+		return (await this.#pool.query(sql, params)).rows as Row[];
+	}
+
+	async #commitWithRetry(records: readonly UpdateRecord[]): Promise<number[]> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#transaction((client) => this.#commitBatch(client, records));
+			} catch (error) {
+				const code = (error as { code?: unknown }).code;
+				if (attempt >= 3 || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+				this.#logger.warn({ code, attempt }, 'postgres: group commit retried');
+			}
+		}
+	}
+
+	async #commitBatch(client: Queryable, records: readonly UpdateRecord[]): Promise<number[]> {
+		const byRoom = new Map<RoomName, number[]>();
+		records.forEach((r, i) => {
+			const list = byRoom.get(r.room);
+			if (list) list.push(i);
+			else byRoom.set(r.room, [i]);
+		});
+		const rooms = [...byRoom.keys()].sort();
+		const bumped = await client.query(
+			`INSERT INTO rooms (room, workspace, last_seq)
+			 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ORDER BY 1
+			 ON CONFLICT (room) DO UPDATE SET last_seq = rooms.last_seq + EXCLUDED.last_seq
+			 RETURNING room, last_seq`,
+			[rooms, rooms.map(workspaceOfRoom), rooms.map((r) => byRoom.get(r)!.length)]
+		);
+		const seqs = new Array<number>(records.length);
+		for (const row of bumped.rows as Row[]) {
+			const indexes = byRoom.get(row.room as RoomName)!;
+			const first = Number(row.last_seq) - indexes.length + 1;
+			indexes.forEach((index, k) => (seqs[index] = first + k));
+		}
+		await client.query(
+			`INSERT INTO updates (room, seq, author, at, bytes, data)
+			 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bytea[])`,
+			[
+				records.map((r) => r.room),
+				seqs,
+				records.map((r) => r.author),
+				records.map((r) => r.at),
+				records.map((r) => r.update.byteLength),
+				records.map((r) => r.update)
+			]
+		);
+		this.#committer.checkInjectedFailure();
+		return seqs;
+	}
+
+	async appendUpdates(records: readonly UpdateRecord[]): Promise<number[]> {
+		return this.#committer.append(records);
+	}
+
+	async loadDoc(room: RoomName): Promise<LoadedDoc> {
+		// One snapshot of the database for both reads: a compaction in between
+		// would otherwise leave updates without their data.
+		return this.#transaction(async (client) => {
+			const head = (
+				await client.query('SELECT last_seq, snapshot, snapshot_seq FROM rooms WHERE room = $1', [
+					room
+				])
+			).rows[0] as Row | undefined;
+			if (!head) return { snapshot: null, updates: [], lastSeq: 0 };
+			const updates = (
+				await client.query(
+					'SELECT seq, author, at, data FROM updates WHERE room = $1 AND seq > $2 ORDER BY seq',
+					[room, head.snapshot_seq]
+				)
+			).rows.map((r: Row) => rows.storedUpdate(room, r));
+			return {
+				snapshot: rows.blobOrNull(head.snapshot),
+				updates,
+				lastSeq: Number(head.last_seq)
+			};
+		}, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+	}
+
+	async compact(room: RoomName, snapshot: Uint8Array, upToSeq: number): Promise<void> {
+		await this.#transaction(async (client) => {
+			const head = (
+				await client.query('SELECT last_seq, snapshot_seq FROM rooms WHERE room = $1 FOR UPDATE', [
+					room
+				])
+			).rows[0] as Row | undefined;
+			checkCompaction(room, upToSeq, head ? Number(head.last_seq) : 0);
+			// Another process may have compacted further already: keep the newer snapshot.
+			if (upToSeq <= Number(head!.snapshot_seq)) return;
+			await client.query('UPDATE rooms SET snapshot = $1, snapshot_seq = $2 WHERE room = $3', [
+				snapshot,
+				upToSeq,
+				room
+			]);
+			await client.query(
+				'UPDATE updates SET data = NULL WHERE room = $1 AND seq <= $2 AND data IS NOT NULL',
+				[room, upToSeq]
+			);
+		});
+	}
+
+	async history(
+		room: RoomName,
+		options: { limit?: number; beforeSeq?: number } = {}
+	): Promise<HistoryEntry[]> {
+		const limit = historyLimit(options.limit);
+		return (
+			await this.#query(
+				'SELECT seq, author, at, bytes FROM updates WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3',
+				[room, options.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit]
+			)
+		).map(rows.historyEntry);
+	}
+
+	async listRooms(workspace: WorkspaceId): Promise<RoomName[]> {
+		return (
+			await this.#query('SELECT room FROM rooms WHERE workspace = $1 ORDER BY room', [workspace])
+		).map((r) => r.room as RoomName);
+	}
+
+	async dumpDocument(room: RoomName): Promise<DocumentDump> {
+		return this.#transaction(async (client) => {
+			const head = (
+				await client.query('SELECT snapshot, snapshot_seq FROM rooms WHERE room = $1', [room])
+			).rows[0] as Row | undefined;
+			if (!head) return { snapshot: null, snapshotSeq: 0, updates: [], history: [] };
+			const all = (
+				await client.query(
+					'SELECT seq, author, at, bytes, data FROM updates WHERE room = $1 ORDER BY seq',
+					[room]
+				)
+			).rows as Row[];
+			const snapshotSeq = Number(head.snapshot_seq);
+			const updates: StoredUpdate[] = all
+				.filter((r) => Number(r.seq) > snapshotSeq)
+				.map((r) => rows.storedUpdate(room, r));
+			return {
+				snapshot: rows.blobOrNull(head.snapshot),
+				snapshotSeq,
+				updates,
+				history: all.map(rows.historyEntry)
+			};
+		}, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+	}
+
+	async restoreDocument(room: RoomName, dump: DocumentDump): Promise<void> {
+		await this.#transaction(async (client) => {
+			const inserted = await client.query(
+				`INSERT INTO rooms (room, workspace, last_seq, snapshot, snapshot_seq)
+				 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+				[room, workspaceOfRoom(room), lastSeqOfDump(dump), dump.snapshot, dump.snapshotSeq]
+			);
+			if (inserted.rowCount !== 1) throw new Error(`restore ${room}: the room already has content`);
+			const data = new Map(dump.updates.map((u) => [u.seq, u.update]));
+			await client.query(
+				`INSERT INTO updates (room, seq, author, at, bytes, data)
+				 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bytea[])`,
+				[
+					room,
+					dump.history.map((h) => h.seq),
+					dump.history.map((h) => h.author),
+					dump.history.map((h) => h.at),
+					dump.history.map((h) => h.bytes),
+					dump.history.map((h) => data.get(h.seq) ?? null)
+				]
+			);
+		});
+	}
+
+	// Accounts
+
+	async createUser(user: User): Promise<void> {
+		await this.#query(
+			'INSERT INTO users (id, name, email, email_key, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+			[user.id, user.name, user.email, emailKey(user.email), user.passwordHash, user.createdAt]
+		);
+	}
+
+	async getUserById(id: UserId): Promise<User | null> {
+		return rows.maybe((await this.#query('SELECT * FROM users WHERE id = $1', [id]))[0], rows.user);
+	}
+
+	async getUserByEmail(email: string): Promise<User | null> {
+		const found = await this.#query('SELECT * FROM users WHERE email_key = $1', [emailKey(email)]);
+		return rows.maybe(found[0], rows.user);
+	}
+
+	async setPassword(id: UserId, passwordHash: string): Promise<void> {
+		await this.#query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, id]);
+	}
+
+	async listUsers(): Promise<User[]> {
+		return (await this.#query('SELECT * FROM users ORDER BY created_at, id')).map(rows.user);
+	}
+
+	async createSession(session: Session): Promise<void> {
+		await this.#query(
+			'INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)',
+			[session.tokenHash, session.userId, session.expiresAt]
+		);
+	}
+
+	async getSession(tokenHash: string): Promise<Session | null> {
+		const found = await this.#query('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash]);
+		return rows.maybe(found[0], rows.session);
+	}
+
+	async deleteSession(tokenHash: string): Promise<void> {
+		await this.#query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+	}
+
+	async deleteSessionsOf(userId: UserId): Promise<void> {
+		await this.#query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+	}
+
+	// Workspaces
+
+	async createWorkspace(workspace: Workspace, owner: UserId): Promise<void> {
+		await this.#transaction(async (client) => {
+			await client.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)', [
+				workspace.id,
+				workspace.name,
+				workspace.createdAt
+			]);
+			await client.query(
+				"INSERT INTO members (workspace, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
+				[workspace.id, owner, workspace.createdAt]
+			);
+		});
+	}
+
+	async getWorkspace(id: WorkspaceId): Promise<Workspace | null> {
+		const found = await this.#query('SELECT * FROM workspaces WHERE id = $1', [id]);
+		return rows.maybe(found[0], rows.workspace);
+	}
+
+	async renameWorkspace(id: WorkspaceId, name: string): Promise<void> {
+		await this.#query('UPDATE workspaces SET name = $1 WHERE id = $2', [name, id]);
+	}
+
+	async deleteWorkspace(id: WorkspaceId): Promise<void> {
+		// Appends already queued here for this workspace land first, then go with it.
+		await this.#committer.flush();
+		await this.#transaction(async (client) => {
+			await client.query(
+				'DELETE FROM updates WHERE room IN (SELECT room FROM rooms WHERE workspace = $1)',
+				[id]
+			);
+			await client.query('DELETE FROM rooms WHERE workspace = $1', [id]);
+			await client.query('DELETE FROM active_runs WHERE workspace = $1', [id]);
+			// Members, invites, API keys and datasets go by ON DELETE CASCADE.
+			await client.query('DELETE FROM workspaces WHERE id = $1', [id]);
+		});
+	}
+
+	async listWorkspaces(): Promise<Workspace[]> {
+		return (await this.#query('SELECT * FROM workspaces ORDER BY created_at, id')).map(
+			rows.workspace
+		);
+	}
+
+	async listWorkspacesOf(userId: UserId): Promise<Array<Workspace & { role: Role }>> {
+		return (
+			await this.#query(
+				`SELECT w.*, m.role FROM workspaces w JOIN members m ON m.workspace = w.id
+				 WHERE m.user_id = $1 ORDER BY w.created_at, w.id`,
+				[userId]
+			)
+		).map((r) => ({ ...rows.workspace(r), role: r.role as Role }));
+	}
+
+	async getMember(workspace: WorkspaceId, userId: UserId): Promise<Member | null> {
+		const found = await this.#query('SELECT * FROM members WHERE workspace = $1 AND user_id = $2', [
+			workspace,
+			userId
+		]);
+		return rows.maybe(found[0], rows.member);
+	}
+
+	async listMembers(workspace: WorkspaceId): Promise<Member[]> {
+		return (
+			await this.#query('SELECT * FROM members WHERE workspace = $1 ORDER BY joined_at, user_id', [
+				workspace
+			])
+		).map(rows.member);
+	}
+
+	async putMember(member: Member): Promise<void> {
+		await this.#query(
+			`INSERT INTO members (workspace, user_id, role, joined_at) VALUES ($1, $2, $3, $4)
+			 ON CONFLICT (workspace, user_id) DO UPDATE SET role = EXCLUDED.role`,
+			[member.workspace, member.userId, member.role, member.joinedAt]
+		);
+	}
+
+	async removeMember(workspace: WorkspaceId, userId: UserId): Promise<void> {
+		await this.#query('DELETE FROM members WHERE workspace = $1 AND user_id = $2', [
+			workspace,
+			userId
+		]);
+	}
+
+	async createInvite(invite: Invite): Promise<void> {
+		await this.#query(
+			`INSERT INTO invites (token_hash, workspace, email, role, created_by, expires_at, used_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			[
+				invite.tokenHash,
+				invite.workspace,
+				invite.email,
+				invite.role,
+				invite.createdBy,
+				invite.expiresAt,
+				invite.usedAt
+			]
+		);
+	}
+
+	async getInvite(tokenHash: string): Promise<Invite | null> {
+		const found = await this.#query('SELECT * FROM invites WHERE token_hash = $1', [tokenHash]);
+		return rows.maybe(found[0], rows.invite);
+	}
+
+	async useInvite(tokenHash: string, at: number): Promise<boolean> {
+		// One statement: concurrent callers queue on the row lock and re-check used_at.
+		const result = await this.#pool.query(
+			'UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL',
+			[at, tokenHash]
+		);
+		return result.rowCount === 1;
+	}
+
+	async createApiKey(key: ApiKey): Promise<void> {
+		await this.#query(
+			`INSERT INTO api_keys (id, workspace, name, key_hash, created_by, created_at, revoked_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			[key.id, key.workspace, key.name, key.keyHash, key.createdBy, key.createdAt, key.revokedAt]
+		);
+	}
+
+	async getApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
+		const found = await this.#query('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
+		return rows.maybe(found[0], rows.apiKey);
+	}
+
+	async listApiKeys(workspace: WorkspaceId): Promise<ApiKey[]> {
+		return (
+			await this.#query('SELECT * FROM api_keys WHERE workspace = $1 ORDER BY created_at, id', [
+				workspace
+			])
+		).map(rows.apiKey);
+	}
+
+	async revokeApiKey(workspace: WorkspaceId, id: string, at: number): Promise<boolean> {
+		const result = await this.#pool.query(
+			'UPDATE api_keys SET revoked_at = $1 WHERE workspace = $2 AND id = $3 AND revoked_at IS NULL',
+			[at, workspace, id]
+		);
+		return result.rowCount === 1;
+	}
+
+	async putDataset(dataset: Dataset, content: Uint8Array): Promise<void> {
+		await this.#query(
+			`INSERT INTO datasets (workspace, id, name, created_by, created_at, bytes, content)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)
+			 ON CONFLICT (workspace, id) DO UPDATE SET name = EXCLUDED.name,
+			   created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at,
+			   bytes = EXCLUDED.bytes, content = EXCLUDED.content`,
+			[
+				dataset.workspace,
+				dataset.id,
+				dataset.name,
+				dataset.createdBy,
+				dataset.createdAt,
+				content.byteLength,
+				content
+			]
+		);
+	}
+
+	async listDatasets(workspace: WorkspaceId): Promise<Dataset[]> {
+		return (
+			await this.#query(
+				`SELECT workspace, id, name, created_by, created_at, bytes FROM datasets
+				 WHERE workspace = $1 ORDER BY created_at, id`,
+				[workspace]
+			)
+		).map(rows.dataset);
+	}
+
+	async getDataset(
+		workspace: WorkspaceId,
+		id: string
+	): Promise<{ dataset: Dataset; content: Uint8Array } | null> {
+		const row = (
+			await this.#query('SELECT * FROM datasets WHERE workspace = $1 AND id = $2', [workspace, id])
+		)[0];
+		return row ? { dataset: rows.dataset(row), content: rows.blob(row.content) } : null;
+	}
+
+	async deleteDataset(workspace: WorkspaceId, id: string): Promise<boolean> {
+		const result = await this.#pool.query('DELETE FROM datasets WHERE workspace = $1 AND id = $2', [
+			workspace,
+			id
+		]);
+		return result.rowCount === 1;
+	}
+
+	// Runs
+
+	async markRunActive(workspace: WorkspaceId, run: RunId): Promise<void> {
+		await this.#query(
+			'INSERT INTO active_runs (workspace, run) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+			[workspace, run]
+		);
+	}
+
+	async markRunEnded(workspace: WorkspaceId, run: RunId): Promise<void> {
+		await this.#query('DELETE FROM active_runs WHERE workspace = $1 AND run = $2', [
+			workspace,
+			run
+		]);
+	}
+
+	async listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>> {
+		return (
+			await this.#query('SELECT workspace, run FROM active_runs ORDER BY workspace, run')
+		).map((r) => ({ workspace: r.workspace as WorkspaceId, run: r.run as RunId }));
+	}
+
+	async healthy(): Promise<boolean> {
+		if (this.#closed) return false;
+		try {
+			return (await this.#query('SELECT 1 AS ok'))[0]?.ok === 1;
+		} catch (err) {
+			this.#logger.warn({ err }, 'postgres: health check failed');
+			return false;
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		await this.#committer.close();
+		this.#closed = true;
+		await this.#pool.end();
+	}
+}
+
+/** FNV-1a: a stable 32-bit advisory-lock key per schema. */
+function hash32(text: string): number {
+	let h = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++) {
+		h ^= text.charCodeAt(i);
+		h = Math.imul(h, 0x01000193);
+	}
+	return h | 0;
+}

@@ -1,0 +1,122 @@
+// Row → record mappers shared by SQLite and PostgreSQL (column names are the same;
+// pg returns bigint as strings and bytea as Buffers, so numbers and bytes are normalised).
+
+import type { RoomName } from '../protocol/docs.ts';
+import type { UserId, WorkspaceId } from '../protocol/ids.ts';
+import type { Role } from '../protocol/roles.ts';
+import { bytes } from './common.ts';
+import type {
+	ApiKey,
+	Dataset,
+	HistoryEntry,
+	Invite,
+	Member,
+	Session,
+	StoredUpdate,
+	User,
+	Workspace
+} from './types.ts';
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => v as string;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function blob(v: unknown): Uint8Array {
+	if (!(v instanceof Uint8Array)) throw new TypeError('expected a binary column');
+	return bytes(v);
+}
+
+export function blobOrNull(v: unknown): Uint8Array | null {
+	return v === null || v === undefined ? null : blob(v);
+}
+
+export function maybe<T>(row: Row | undefined, map: (row: Row) => T): T | null {
+	return row ? map(row) : null;
+}
+
+export function storedUpdate(room: RoomName, r: Row): StoredUpdate {
+	return {
+		room,
+		seq: num(r.seq),
+		author: (r.author ?? null) as UserId | null,
+		at: num(r.at),
+		update: blob(r.data)
+	};
+}
+
+export function historyEntry(r: Row): HistoryEntry {
+	return {
+		seq: num(r.seq),
+		author: (r.author ?? null) as UserId | null,
+		at: num(r.at),
+		bytes: num(r.bytes)
+	};
+}
+
+export function user(r: Row): User {
+	return {
+		id: str(r.id) as UserId,
+		name: str(r.name),
+		email: str(r.email),
+		passwordHash: str(r.password_hash),
+		createdAt: num(r.created_at)
+	};
+}
+
+export function session(r: Row): Session {
+	return {
+		tokenHash: str(r.token_hash),
+		userId: str(r.user_id) as UserId,
+		expiresAt: num(r.expires_at)
+	};
+}
+
+export function workspace(r: Row): Workspace {
+	return { id: str(r.id) as WorkspaceId, name: str(r.name), createdAt: num(r.created_at) };
+}
+
+export function member(r: Row): Member {
+	return {
+		workspace: str(r.workspace) as WorkspaceId,
+		userId: str(r.user_id) as UserId,
+		role: str(r.role) as Role,
+		joinedAt: num(r.joined_at)
+	};
+}
+
+export function invite(r: Row): Invite {
+	return {
+		tokenHash: str(r.token_hash),
+		workspace: str(r.workspace) as WorkspaceId,
+		email: str(r.email),
+		role: str(r.role) as Role,
+		createdBy: str(r.created_by) as UserId,
+		expiresAt: num(r.expires_at),
+		usedAt: numOrNull(r.used_at)
+	};
+}
+
+export function apiKey(r: Row): ApiKey {
+	return {
+		id: str(r.id),
+		workspace: str(r.workspace) as WorkspaceId,
+		name: str(r.name),
+		keyHash: str(r.key_hash),
+		createdBy: str(r.created_by) as UserId,
+		createdAt: num(r.created_at),
+		revokedAt: numOrNull(r.revoked_at)
+	};
+}
+
+export function dataset(r: Row): Dataset {
+	return {
+		id: str(r.id),
+		workspace: str(r.workspace) as WorkspaceId,
+		name: str(r.name),
+		createdBy: (r.created_by ?? null) as UserId | null,
+		createdAt: num(r.created_at),
+		bytes: num(r.bytes)
+	};
+}

@@ -1,0 +1,644 @@
+// SQLite storage on Node's built-in node:sqlite (no native addon): one file under
+// DATA_DIR, WAL, synchronous=FULL so that a commit is on disk before it resolves.
+// DatabaseSync is synchronous: a transaction never interleaves with another call.
+// Methods are async without awaiting so that every failure is a rejection.
+/* eslint-disable @typescript-eslint/require-await */
+
+import { copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { backup, DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { RoomName } from '../protocol/docs.ts';
+import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
+import type { Role } from '../protocol/roles.ts';
+import { silentLogger, systemClock, type Clock, type Logger } from '../runtime.ts';
+import {
+	checkCompaction,
+	emailKey,
+	historyLimit,
+	lastSeqOfDump,
+	workspaceOfRoom,
+	type DocumentDump,
+	type EnsembleStorage,
+	type StorageOptions
+} from './common.ts';
+import { GroupCommitter } from './groupCommit.ts';
+import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.ts';
+import * as rows from './rows.ts';
+import type {
+	ApiKey,
+	Dataset,
+	HistoryEntry,
+	Invite,
+	LoadedDoc,
+	Member,
+	Session,
+	StoredUpdate,
+	UpdateRecord,
+	User,
+	Workspace
+} from './types.ts';
+
+export const SQLITE_FILE = 'ensemble.db';
+
+export interface SqliteStorageOptions extends StorageOptions {
+	/** The database file (created when missing). */
+	readonly path: string;
+	readonly clock?: Clock;
+	readonly logger?: Logger;
+}
+
+type Row = Record<string, unknown>;
+
+export class SqliteStorage implements EnsembleStorage {
+	readonly kind = 'sqlite' as const;
+	readonly path: string;
+	/** The open database, for backupSqlite. */
+	readonly db: DatabaseSync;
+	readonly #committer: GroupCommitter;
+	readonly #clock: Clock;
+	readonly #statements = new Map<string, StatementSync>();
+	#closed = false;
+
+	constructor(options: SqliteStorageOptions) {
+		this.path = options.path;
+		this.#clock = options.clock ?? systemClock;
+		const logger = (options.logger ?? silentLogger).child({ storage: 'sqlite' });
+		this.db = new DatabaseSync(options.path);
+		try {
+			this.db.exec('PRAGMA journal_mode = WAL');
+			this.db.exec('PRAGMA synchronous = FULL');
+			this.db.exec('PRAGMA foreign_keys = ON');
+			this.db.exec('PRAGMA busy_timeout = 5000');
+			migrateSqlite(this.db, this.#clock, options.path);
+		} catch (error) {
+			this.db.close();
+			throw error;
+		}
+		this.#committer = new GroupCommitter({
+			commit: (records) => Promise.resolve(this.#commitBatch(records)),
+			logger,
+			onCommit: options.onCommit
+		});
+	}
+
+	get commitCount(): number {
+		return this.#committer.commitCount;
+	}
+	get failedCommits(): number {
+		return this.#committer.failedCommits;
+	}
+	failNextCommit(error: Error): void {
+		this.#committer.failNextCommit(error);
+	}
+
+	#sql(sql: string): StatementSync {
+		if (this.#closed) throw new Error('storage is closed');
+		let st = this.#statements.get(sql);
+		if (!st) {
+			st = this.db.prepare(sql);
+			this.#statements.set(sql, st);
+		}
+		return st;
+	}
+	#get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+		return this.#sql(sql).get(...params);
+	}
+	#all(sql: string, ...params: SQLInputValue[]): Row[] {
+		return this.#sql(sql).all(...params);
+	}
+	#run(sql: string, ...params: SQLInputValue[]): number {
+		return Number(this.#sql(sql).run(...params).changes);
+	}
+	#transaction<T>(fn: () => T): T {
+		if (this.#closed) throw new Error('storage is closed');
+		this.db.exec('BEGIN IMMEDIATE');
+		try {
+			const result = fn();
+			this.db.exec('COMMIT');
+			return result;
+		} catch (error) {
+			this.db.exec('ROLLBACK');
+			throw error;
+		}
+	}
+
+	#commitBatch(records: readonly UpdateRecord[]): number[] {
+		return this.#transaction(() => {
+			const seqs = new Array<number>(records.length);
+			// One counter bump per room: a block of seqs for the whole batch.
+			const byRoom = new Map<RoomName, number[]>();
+			records.forEach((r, i) => {
+				const list = byRoom.get(r.room);
+				if (list) list.push(i);
+				else byRoom.set(r.room, [i]);
+			});
+			for (const [room, indexes] of byRoom) {
+				const row = this.#get(
+					`INSERT INTO rooms (room, workspace, last_seq) VALUES (?, ?, ?)
+					 ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+					 RETURNING last_seq`,
+					room,
+					workspaceOfRoom(room),
+					indexes.length
+				);
+				const first = Number(row!.last_seq) - indexes.length + 1;
+				indexes.forEach((index, k) => (seqs[index] = first + k));
+			}
+			records.forEach((r, i) => {
+				this.#run(
+					'INSERT INTO updates (room, seq, author, at, bytes, data) VALUES (?, ?, ?, ?, ?, ?)',
+					r.room,
+					seqs[i]!,
+					r.author,
+					r.at,
+					r.update.byteLength,
+					r.update
+				);
+			});
+			this.#committer.checkInjectedFailure();
+			return seqs;
+		});
+	}
+
+	async appendUpdates(records: readonly UpdateRecord[]): Promise<number[]> {
+		return this.#committer.append(records);
+	}
+
+	async loadDoc(room: RoomName): Promise<LoadedDoc> {
+		const head = this.#get(
+			'SELECT last_seq, snapshot, snapshot_seq FROM rooms WHERE room = ?',
+			room
+		);
+		if (!head) return { snapshot: null, updates: [], lastSeq: 0 };
+		const updates = this.#all(
+			'SELECT seq, author, at, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq',
+			room,
+			Number(head.snapshot_seq)
+		).map((r) => rows.storedUpdate(room, r));
+		return {
+			snapshot: rows.blobOrNull(head.snapshot),
+			updates,
+			lastSeq: Number(head.last_seq)
+		};
+	}
+
+	async compact(room: RoomName, snapshot: Uint8Array, upToSeq: number): Promise<void> {
+		this.#transaction(() => {
+			const head = this.#get('SELECT last_seq, snapshot_seq FROM rooms WHERE room = ?', room);
+			checkCompaction(room, upToSeq, head ? Number(head.last_seq) : 0);
+			if (upToSeq <= Number(head!.snapshot_seq)) return;
+			this.#run(
+				'UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE room = ?',
+				snapshot,
+				upToSeq,
+				room
+			);
+			this.#run(
+				'UPDATE updates SET data = NULL WHERE room = ? AND seq <= ? AND data IS NOT NULL',
+				room,
+				upToSeq
+			);
+		});
+	}
+
+	async history(
+		room: RoomName,
+		options: { limit?: number; beforeSeq?: number } = {}
+	): Promise<HistoryEntry[]> {
+		const limit = historyLimit(options.limit);
+		return this.#all(
+			'SELECT seq, author, at, bytes FROM updates WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+			room,
+			options.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+			limit
+		).map(rows.historyEntry);
+	}
+
+	async listRooms(workspace: WorkspaceId): Promise<RoomName[]> {
+		return this.#all('SELECT room FROM rooms WHERE workspace = ? ORDER BY room', workspace).map(
+			(r) => r.room as RoomName
+		);
+	}
+
+	async dumpDocument(room: RoomName): Promise<DocumentDump> {
+		const head = this.#get('SELECT snapshot, snapshot_seq FROM rooms WHERE room = ?', room);
+		if (!head) return { snapshot: null, snapshotSeq: 0, updates: [], history: [] };
+		const all = this.#all(
+			'SELECT seq, author, at, bytes, data FROM updates WHERE room = ? ORDER BY seq',
+			room
+		);
+		const snapshotSeq = Number(head.snapshot_seq);
+		const updates: StoredUpdate[] = all
+			.filter((r) => Number(r.seq) > snapshotSeq)
+			.map((r) => rows.storedUpdate(room, r));
+		return {
+			snapshot: rows.blobOrNull(head.snapshot),
+			snapshotSeq,
+			updates,
+			history: all.map(rows.historyEntry)
+		};
+	}
+
+	async restoreDocument(room: RoomName, dump: DocumentDump): Promise<void> {
+		this.#transaction(() => {
+			if (this.#get('SELECT 1 AS x FROM rooms WHERE room = ?', room)) {
+				throw new Error(`restore ${room}: the room already has content`);
+			}
+			this.#run(
+				'INSERT INTO rooms (room, workspace, last_seq, snapshot, snapshot_seq) VALUES (?, ?, ?, ?, ?)',
+				room,
+				workspaceOfRoom(room),
+				lastSeqOfDump(dump),
+				dump.snapshot,
+				dump.snapshotSeq
+			);
+			const data = new Map(dump.updates.map((u) => [u.seq, u.update]));
+			for (const h of dump.history) {
+				this.#run(
+					'INSERT INTO updates (room, seq, author, at, bytes, data) VALUES (?, ?, ?, ?, ?, ?)',
+					room,
+					h.seq,
+					h.author,
+					h.at,
+					h.bytes,
+					data.get(h.seq) ?? null
+				);
+			}
+		});
+	}
+
+	// Accounts
+
+	async createUser(user: User): Promise<void> {
+		this.#run(
+			'INSERT INTO users (id, name, email, email_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+			user.id,
+			user.name,
+			user.email,
+			emailKey(user.email),
+			user.passwordHash,
+			user.createdAt
+		);
+	}
+
+	async getUserById(id: UserId): Promise<User | null> {
+		return rows.maybe(this.#get('SELECT * FROM users WHERE id = ?', id), rows.user);
+	}
+
+	async getUserByEmail(email: string): Promise<User | null> {
+		return rows.maybe(
+			this.#get('SELECT * FROM users WHERE email_key = ?', emailKey(email)),
+			rows.user
+		);
+	}
+
+	async setPassword(id: UserId, passwordHash: string): Promise<void> {
+		this.#run('UPDATE users SET password_hash = ? WHERE id = ?', passwordHash, id);
+	}
+
+	async listUsers(): Promise<User[]> {
+		return this.#all('SELECT * FROM users ORDER BY created_at, id').map(rows.user);
+	}
+
+	async createSession(session: Session): Promise<void> {
+		this.#run(
+			'INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)',
+			session.tokenHash,
+			session.userId,
+			session.expiresAt
+		);
+	}
+
+	async getSession(tokenHash: string): Promise<Session | null> {
+		return rows.maybe(
+			this.#get('SELECT * FROM sessions WHERE token_hash = ?', tokenHash),
+			rows.session
+		);
+	}
+
+	async deleteSession(tokenHash: string): Promise<void> {
+		this.#run('DELETE FROM sessions WHERE token_hash = ?', tokenHash);
+	}
+
+	async deleteSessionsOf(userId: UserId): Promise<void> {
+		this.#run('DELETE FROM sessions WHERE user_id = ?', userId);
+	}
+
+	// Workspaces
+
+	async createWorkspace(workspace: Workspace, owner: UserId): Promise<void> {
+		this.#transaction(() => {
+			this.#run(
+				'INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)',
+				workspace.id,
+				workspace.name,
+				workspace.createdAt
+			);
+			this.#run(
+				"INSERT INTO members (workspace, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)",
+				workspace.id,
+				owner,
+				workspace.createdAt
+			);
+		});
+	}
+
+	async getWorkspace(id: WorkspaceId): Promise<Workspace | null> {
+		return rows.maybe(this.#get('SELECT * FROM workspaces WHERE id = ?', id), rows.workspace);
+	}
+
+	async renameWorkspace(id: WorkspaceId, name: string): Promise<void> {
+		this.#run('UPDATE workspaces SET name = ? WHERE id = ?', name, id);
+	}
+
+	async deleteWorkspace(id: WorkspaceId): Promise<void> {
+		// Appends already queued for this workspace land first, then go with it.
+		await this.#committer.flush();
+		this.#transaction(() => {
+			this.#run(
+				'DELETE FROM updates WHERE room IN (SELECT room FROM rooms WHERE workspace = ?)',
+				id
+			);
+			this.#run('DELETE FROM rooms WHERE workspace = ?', id);
+			this.#run('DELETE FROM active_runs WHERE workspace = ?', id);
+			// Members, invites, API keys and datasets go by ON DELETE CASCADE.
+			this.#run('DELETE FROM workspaces WHERE id = ?', id);
+		});
+	}
+
+	async listWorkspaces(): Promise<Workspace[]> {
+		return this.#all('SELECT * FROM workspaces ORDER BY created_at, id').map(rows.workspace);
+	}
+
+	async listWorkspacesOf(userId: UserId): Promise<Array<Workspace & { role: Role }>> {
+		return this.#all(
+			`SELECT w.*, m.role FROM workspaces w JOIN members m ON m.workspace = w.id
+			 WHERE m.user_id = ? ORDER BY w.created_at, w.id`,
+			userId
+		).map((r) => ({ ...rows.workspace(r), role: r.role as Role }));
+	}
+
+	async getMember(workspace: WorkspaceId, userId: UserId): Promise<Member | null> {
+		return rows.maybe(
+			this.#get('SELECT * FROM members WHERE workspace = ? AND user_id = ?', workspace, userId),
+			rows.member
+		);
+	}
+
+	async listMembers(workspace: WorkspaceId): Promise<Member[]> {
+		return this.#all(
+			'SELECT * FROM members WHERE workspace = ? ORDER BY joined_at, user_id',
+			workspace
+		).map(rows.member);
+	}
+
+	async putMember(member: Member): Promise<void> {
+		this.#run(
+			`INSERT INTO members (workspace, user_id, role, joined_at) VALUES (?, ?, ?, ?)
+			 ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role`,
+			member.workspace,
+			member.userId,
+			member.role,
+			member.joinedAt
+		);
+	}
+
+	async removeMember(workspace: WorkspaceId, userId: UserId): Promise<void> {
+		this.#run('DELETE FROM members WHERE workspace = ? AND user_id = ?', workspace, userId);
+	}
+
+	async createInvite(invite: Invite): Promise<void> {
+		this.#run(
+			`INSERT INTO invites (token_hash, workspace, email, role, created_by, expires_at, used_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			invite.tokenHash,
+			invite.workspace,
+			invite.email,
+			invite.role,
+			invite.createdBy,
+			invite.expiresAt,
+			invite.usedAt
+		);
+	}
+
+	async getInvite(tokenHash: string): Promise<Invite | null> {
+		return rows.maybe(
+			this.#get('SELECT * FROM invites WHERE token_hash = ?', tokenHash),
+			rows.invite
+		);
+	}
+
+	async useInvite(tokenHash: string, at: number): Promise<boolean> {
+		return (
+			this.#run(
+				'UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL',
+				at,
+				tokenHash
+			) === 1
+		);
+	}
+
+	async createApiKey(key: ApiKey): Promise<void> {
+		this.#run(
+			`INSERT INTO api_keys (id, workspace, name, key_hash, created_by, created_at, revoked_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			key.id,
+			key.workspace,
+			key.name,
+			key.keyHash,
+			key.createdBy,
+			key.createdAt,
+			key.revokedAt
+		);
+	}
+
+	async getApiKeyByHash(keyHash: string): Promise<ApiKey | null> {
+		return rows.maybe(this.#get('SELECT * FROM api_keys WHERE key_hash = ?', keyHash), rows.apiKey);
+	}
+
+	async listApiKeys(workspace: WorkspaceId): Promise<ApiKey[]> {
+		return this.#all(
+			'SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at, id',
+			workspace
+		).map(rows.apiKey);
+	}
+
+	async revokeApiKey(workspace: WorkspaceId, id: string, at: number): Promise<boolean> {
+		return (
+			this.#run(
+				'UPDATE api_keys SET revoked_at = ? WHERE workspace = ? AND id = ? AND revoked_at IS NULL',
+				at,
+				workspace,
+				id
+			) === 1
+		);
+	}
+
+	async putDataset(dataset: Dataset, content: Uint8Array): Promise<void> {
+		this.#run(
+			`INSERT INTO datasets (workspace, id, name, created_by, created_at, bytes, content)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (workspace, id) DO UPDATE SET name = excluded.name,
+			   created_by = excluded.created_by, created_at = excluded.created_at,
+			   bytes = excluded.bytes, content = excluded.content`,
+			dataset.workspace,
+			dataset.id,
+			dataset.name,
+			dataset.createdBy,
+			dataset.createdAt,
+			content.byteLength,
+			content
+		);
+	}
+
+	async listDatasets(workspace: WorkspaceId): Promise<Dataset[]> {
+		return this.#all(
+			`SELECT workspace, id, name, created_by, created_at, bytes FROM datasets
+			 WHERE workspace = ? ORDER BY created_at, id`,
+			workspace
+		).map(rows.dataset);
+	}
+
+	async getDataset(
+		workspace: WorkspaceId,
+		id: string
+	): Promise<{ dataset: Dataset; content: Uint8Array } | null> {
+		const row = this.#get('SELECT * FROM datasets WHERE workspace = ? AND id = ?', workspace, id);
+		return row ? { dataset: rows.dataset(row), content: rows.blob(row.content) } : null;
+	}
+
+	async deleteDataset(workspace: WorkspaceId, id: string): Promise<boolean> {
+		return this.#run('DELETE FROM datasets WHERE workspace = ? AND id = ?', workspace, id) === 1;
+	}
+
+	// Runs
+
+	async markRunActive(workspace: WorkspaceId, run: RunId): Promise<void> {
+		this.#run(
+			'INSERT INTO active_runs (workspace, run) VALUES (?, ?) ON CONFLICT DO NOTHING',
+			workspace,
+			run
+		);
+	}
+
+	async markRunEnded(workspace: WorkspaceId, run: RunId): Promise<void> {
+		this.#run('DELETE FROM active_runs WHERE workspace = ? AND run = ?', workspace, run);
+	}
+
+	async listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>> {
+		return this.#all('SELECT workspace, run FROM active_runs ORDER BY workspace, run').map((r) => ({
+			workspace: r.workspace as WorkspaceId,
+			run: r.run as RunId
+		}));
+	}
+
+	async healthy(): Promise<boolean> {
+		if (this.#closed) return false;
+		try {
+			return this.#get('SELECT 1 AS ok')?.ok === 1;
+		} catch (_error) {
+			// Not swallowed: "unhealthy" is the report, and /readyz surfaces it.
+			return false;
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		await this.#committer.close();
+		this.#closed = true;
+		this.#statements.clear();
+		this.db.close();
+	}
+}
+
+/** Applies the missing migrations, each in its own IMMEDIATE transaction (one writer at a time). */
+function migrateSqlite(db: DatabaseSync, clock: Clock, where: string): void {
+	db.exec(MIGRATIONS_TABLE_SQL);
+	for (const m of MIGRATIONS) {
+		db.exec('BEGIN IMMEDIATE');
+		try {
+			const applied = (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map(
+				(r) => Number(r.version)
+			);
+			checkNotNewer(applied, where);
+			if (!applied.includes(m.version)) {
+				db.exec(m.sqlite);
+				db.prepare(
+					'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)'
+				).run(m.version, m.name, clock.now());
+			}
+			db.exec('COMMIT');
+		} catch (error) {
+			db.exec('ROLLBACK');
+			throw error;
+		}
+	}
+}
+
+/**
+ * Copies the open database to `destPath` with SQLite's online backup: the server
+ * keeps running, and the copy is a consistent state (every commit up to then).
+ */
+export async function backupSqlite(storage: SqliteStorage, destPath: string): Promise<void> {
+	await backup(storage.db, destPath);
+}
+
+/**
+ * Puts a backup in place of `${dataDir}/ensemble.db`. Run it only while the server
+ * is stopped. The file is checked first (integrity, and that it is an Ensemble
+ * database this version can open); the current database and its WAL are moved
+ * aside to `ensemble.db.before-restore-<time>` rather than deleted.
+ */
+export function restoreSqlite(
+	backupPath: string,
+	dataDir: string,
+	clock: Clock = systemClock
+): { replaced: string | null } {
+	verifySqliteBackup(backupPath);
+	const target = join(dataDir, SQLITE_FILE);
+	let replaced: string | null = null;
+	if (existsSync(target)) {
+		replaced = `${target}.before-restore-${clock.now()}`;
+		renameSync(target, replaced);
+	}
+	// A WAL left by the old database would be replayed into the restored one.
+	for (const suffix of ['-wal', '-shm']) {
+		if (existsSync(target + suffix)) {
+			if (replaced) renameSync(target + suffix, replaced + suffix);
+			else renameSync(target + suffix, `${target}${suffix}.stale-${clock.now()}`);
+		}
+	}
+	const temp = `${target}.restoring`;
+	copyFileSync(backupPath, temp);
+	renameSync(temp, target);
+	return { replaced };
+}
+
+function verifySqliteBackup(path: string): void {
+	if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path}: no such file`);
+	let db: DatabaseSync;
+	try {
+		db = new DatabaseSync(path, { readOnly: true });
+	} catch (cause) {
+		throw new Error(`${path} is not an SQLite database`, { cause });
+	}
+	try {
+		const check = db.prepare('PRAGMA integrity_check').get() as Row | undefined;
+		if (check?.integrity_check !== 'ok') {
+			throw new Error(`${path} is damaged: ${String(check?.integrity_check)}`);
+		}
+		let versions: number[];
+		try {
+			versions = (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) =>
+				Number(r.version)
+			);
+		} catch (cause) {
+			throw new Error(`${path} is not an Ensemble database (no schema_migrations)`, { cause });
+		}
+		if (versions.length === 0)
+			throw new Error(`${path} is not an Ensemble database (empty schema)`);
+		checkNotNewer(versions, path);
+	} finally {
+		db.close();
+	}
+}
