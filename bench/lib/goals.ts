@@ -1,0 +1,75 @@
+// The goals of issues 7 and 8, reported as ratios (≥ 1 meets the goal).
+
+import type { ServerKind } from '../servers/types.ts';
+import type { Goal, Summary } from './report.ts';
+import { fmt } from './report.ts';
+
+function median(
+	summaries: readonly Summary[],
+	id: string,
+	metric: string,
+	kind: ServerKind
+): number {
+	return summaries.find((s) => s.id === id)?.metrics[metric]?.[kind]?.median ?? Number.NaN;
+}
+
+export function goals(summaries: readonly Summary[]): Goal[] {
+	const rows: Goal[] = [];
+	const readers = (k: ServerKind): number =>
+		median(summaries, 'fanout', 'largest N with p99 ≤ 50 ms', k);
+	const e = readers('ensemble');
+	rows.push({
+		text: 'fan-out: ≥ 2× the stock server’s readers at p99 ≤ 50 ms',
+		measured: `${fmt(e)} vs ${fmt(readers('ywebsocket'))}`,
+		ratio: e / readers('ywebsocket') / 2
+	});
+	rows.push({
+		text: 'fan-out: ≥ 3× Hocuspocus’s readers at p99 ≤ 50 ms',
+		measured: `${fmt(e)} vs ${fmt(readers('hocuspocus'))}`,
+		ratio: e / readers('hocuspocus') / 3
+	});
+	const cold = median(summaries, 'coldload', 'connect → synced ms', 'ensemble');
+	const floor = median(summaries, 'coldload', 'in-process floor (decode + encode) ms', 'ensemble');
+	rows.push({
+		text: 'cold load ≤ 1.5× the in-process floor',
+		measured: `${fmt(cold)} ms vs floor ${fmt(floor)} ms (${fmt(cold / floor)}×)`,
+		ratio: (1.5 * floor) / cold
+	});
+	const iso = median(summaries, 'isolation', 'probe p99 loaded / unloaded', 'ensemble');
+	rows.push({
+		text: 'isolation: probe p99 under load ≤ 2× unloaded',
+		measured: `${fmt(iso)}×`,
+		ratio: 2 / iso
+	});
+	const ack = median(summaries, 'durability', '5000/s offered: saved-ack p95 ms', 'ensemble');
+	const rate = median(summaries, 'durability', '5000/s offered: durable updates/s', 'ensemble');
+	rows.push({
+		text: 'durability: saved-ack p95 ≤ 20 ms at 5,000 updates/s',
+		measured: `p95 ${fmt(ack)} ms at ${fmt(rate)} durable updates/s`,
+		ratio: Math.min(20 / ack, rate / 5000)
+	});
+	const cross = median(
+		summaries,
+		'scaleout',
+		'cross-process minus same-process p99 ms',
+		'ensemble'
+	);
+	rows.push({
+		text: 'scale-out: cross-process delivery p99 ≤ same-process + 5 ms',
+		measured: `+${fmt(cross)} ms`,
+		ratio: 5 / Math.max(cross, 0.001)
+	});
+	const conn = median(summaries, 'memory', 'per idle connection KB', 'ensemble');
+	rows.push({
+		text: 'memory per idle connection ≤ 20 KB',
+		measured: `${fmt(conn)} KB`,
+		ratio: 20 / conn
+	});
+	const doc = median(summaries, 'memory', 'per idle loaded document beyond content KB', 'ensemble');
+	rows.push({
+		text: 'memory per idle loaded document beyond its content ≤ 50 KB',
+		measured: `${fmt(doc)} KB`,
+		ratio: 50 / doc
+	});
+	return rows;
+}

@@ -1,0 +1,88 @@
+// `npm run bench [-- --quick] [--runs=N] [--only=replay,fanout] [--servers=ensemble,hocuspocus] [--profile]`
+// Runs every scenario against Ensemble, the stock y-websocket server and
+// Hocuspocus, alternating servers run by run, and writes bench/results/latest.{json,md}.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { machine } from './lib/machine.ts';
+import { markdown, summarize, type ScenarioResult } from './lib/report.ts';
+import { goals } from './lib/goals.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
+import type { BenchConfig } from './scenarios/types.ts';
+
+const RESULTS = join(import.meta.dirname, 'results');
+
+function arg(name: string): string | null {
+	const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+	return hit ? hit.slice(name.length + 3) : null;
+}
+
+const quick = process.argv.includes('--quick');
+const only = arg('only')?.split(',') ?? null;
+const servers = (arg('servers')?.split(',') ?? SERVER_KINDS).filter((k): k is ServerKind =>
+	(SERVER_KINDS as readonly string[]).includes(k)
+);
+const config: BenchConfig = {
+	quick,
+	runs: Number(arg('runs') ?? (quick ? 1 : 5)),
+	servers,
+	cpuProfDir: process.argv.includes('--profile') ? join(RESULTS, 'profiles') : null
+};
+if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
+
+const info = machine();
+const started = performance.now();
+const results: ScenarioResult[] = [];
+for (const scenario of SCENARIOS) {
+	if (only && !only.includes(scenario.id)) continue;
+	const kinds = scenario.servers.filter((k) => servers.includes(k));
+	const result: ScenarioResult = {
+		id: scenario.id,
+		title: scenario.title,
+		servers: kinds,
+		runs: {},
+		errors: []
+	};
+	results.push(result);
+	for (let run = 1; run <= config.runs; run++) {
+		for (const kind of kinds) {
+			const t0 = performance.now();
+			try {
+				const metrics = await scenario.run(kind, config);
+				(result.runs[kind] ??= []).push(metrics);
+			} catch (err) {
+				const message = `${kind} run ${run}: ${err instanceof Error ? err.message : String(err)}`;
+				result.errors.push(message);
+				process.stderr.write(`bench ${scenario.id}: ${message}\n`);
+			}
+			process.stdout.write(
+				`bench ${scenario.id} run ${run}/${config.runs} ${kind}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`
+			);
+		}
+	}
+}
+info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+
+const summaries = results.map(summarize);
+const goalRows = goals(summaries);
+const notesFile = join(import.meta.dirname, 'notes.md');
+const notes = existsSync(notesFile)
+	? readFileSync(notesFile, 'utf8')
+			.split('\n')
+			.filter((l) => l.startsWith('- '))
+			.map((l) => l.slice(2))
+	: [];
+const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
+mkdirSync(RESULTS, { recursive: true });
+writeFileSync(
+	join(RESULTS, 'latest.json'),
+	JSON.stringify({ machine: info, config, results, summaries, goals: goalRows }, null, 1) + '\n'
+);
+writeFileSync(join(RESULTS, 'latest.md'), md);
+process.stdout.write(
+	`\n${md}\nbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`
+);
+// Clients and servers are children that have exited; nothing should keep us, but be sure.
+process.exit(0);
