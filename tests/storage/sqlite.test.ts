@@ -1,0 +1,4 @@
+import { runStorageContract } from './contract.ts';
+import { sqliteSetup } from './helpers.ts';
+
+runStorageContract('sqlite', sqliteSetup, { reopenable: true });
