@@ -1,0 +1,237 @@
+// One socket on one document: limits, parsing of incoming frames, and sending.
+// What a message means for the document is the room's business (ConnectionHost).
+
+import type { Clock, Logger } from '../runtime.ts';
+import type { DocKey } from '../protocol/docs.ts';
+import { writePermission } from '../protocol/docs.ts';
+import { hasPermission } from '../protocol/roles.ts';
+import { CloseCode } from '../protocol/closeCodes.ts';
+import { MessageType } from '../protocol/messages.ts';
+import type { ConnectOptions, Identity, RelaySocket, StampedUser } from './api.ts';
+import { parseAwarenessUpdate, type AwarenessEntry } from './awareness.ts';
+import { SyncStep } from './frames.ts';
+import { TokenBucket, type RelayLimits } from './limits.ts';
+import { MalformedInput, Reader } from './reader.ts';
+import { validateStateVector } from './validate.ts';
+
+export interface ConnectionHost {
+	onSyncStep1(conn: Connection, stateVector: Uint8Array): void;
+	/** A sync step 2 or update from the client (already known to be from a writer). */
+	onClientUpdate(conn: Connection, update: Uint8Array): void;
+	/** A sync step 2 or update from a read-only client. */
+	onDeniedUpdate(conn: Connection, update: Uint8Array): void;
+	onAwareness(conn: Connection, entries: AwarenessEntry[]): void;
+	onQueryAwareness(conn: Connection): void;
+	onClose(conn: Connection): void;
+}
+
+export interface ConnectionCounters {
+	messagesSent: number;
+}
+
+const OPEN = 1;
+/** Messages held while the document loads; more than this closes with 1013. */
+const MAX_QUEUED = 1000;
+
+export class Connection {
+	readonly socket: RelaySocket;
+	readonly key: DocKey;
+	readonly options: ConnectOptions;
+	identity: Identity;
+	canWrite: boolean;
+	/** Awareness client IDs this connection introduced. */
+	readonly clientIds = new Set<number>();
+	lastActive: number;
+	closed = false;
+	/** Whether the permission-denied message was sent since the last role change. */
+	deniedSent = false;
+
+	readonly #host: { current: ConnectionHost | null } = { current: null };
+	readonly #queue: Uint8Array[] = [];
+	readonly #bucket: TokenBucket;
+	readonly #limits: RelayLimits;
+	readonly #clock: Clock;
+	readonly #logger: Logger;
+	readonly #counters: ConnectionCounters;
+
+	constructor(
+		socket: RelaySocket,
+		key: DocKey,
+		identity: Identity,
+		options: ConnectOptions,
+		deps: { limits: RelayLimits; clock: Clock; logger: Logger; counters: ConnectionCounters }
+	) {
+		this.socket = socket;
+		this.key = key;
+		this.identity = identity;
+		this.options = options;
+		this.canWrite = mayWrite(key, identity);
+		this.#limits = deps.limits;
+		this.#clock = deps.clock;
+		this.#logger = deps.logger;
+		this.#counters = deps.counters;
+		this.lastActive = deps.clock.now();
+		this.#bucket = new TokenBucket(
+			deps.limits.messagesPerSecond,
+			deps.limits.messageBurst,
+			this.lastActive
+		);
+		socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
+		socket.on('close', () => this.#closed());
+		socket.on('error', (err) => {
+			this.#logger.warn({ err: err.message, user: identity.id }, 'socket error');
+		});
+	}
+
+	get user(): StampedUser {
+		const { id, name, color, role } = this.identity;
+		return { id, name, color, role };
+	}
+
+	setIdentity(identity: Identity): void {
+		this.identity = identity;
+		this.canWrite = mayWrite(this.key, identity);
+		this.deniedSent = false;
+	}
+
+	/** The room is ready: handle what arrived meanwhile, then everything as it comes. */
+	attach(host: ConnectionHost): void {
+		this.#host.current = host;
+		for (const message of this.#queue.splice(0)) {
+			if (this.closed) return;
+			this.#handle(message, host);
+		}
+	}
+
+	send(frame: Uint8Array): void {
+		if (this.closed || this.socket.readyState !== OPEN) return;
+		if (this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+			this.close(CloseCode.tryAgainLater, 'too slow to keep up');
+			return;
+		}
+		this.socket.send(frame);
+		this.#counters.messagesSent++;
+	}
+
+	close(code: number, reason = ''): void {
+		if (this.closed) return;
+		try {
+			this.socket.close(code, reason);
+		} catch (err) {
+			this.#logger.warn({ err: String(err), code }, 'closing a socket failed');
+		}
+		this.#closed();
+	}
+
+	#closed(): void {
+		if (this.closed) return;
+		this.closed = true;
+		this.#queue.length = 0;
+		this.#host.current?.onClose(this);
+	}
+
+	#receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+		if (this.closed) return;
+		if (!isBinary) {
+			this.close(CloseCode.unsupportedData, 'text frames are not part of the protocol');
+			return;
+		}
+		const bytes = toBytes(data);
+		if (bytes.length > this.#limits.maxMessageBytes) {
+			this.close(CloseCode.tooLarge, 'message too large');
+			return;
+		}
+		const now = this.#clock.now();
+		if (!this.#bucket.take(now)) {
+			this.close(CloseCode.tooFast, 'too many messages');
+			return;
+		}
+		this.lastActive = now;
+		const host = this.#host.current;
+		if (host) this.#handle(bytes, host);
+		else if (this.#queue.length < MAX_QUEUED) this.#queue.push(bytes);
+		else this.close(CloseCode.tryAgainLater, 'document still loading');
+	}
+
+	#handle(bytes: Uint8Array, host: ConnectionHost): void {
+		try {
+			this.#dispatch(bytes, host);
+		} catch (err) {
+			if (err instanceof MalformedInput) {
+				this.close(err.code, err.message);
+				this.#logger.info(
+					{ user: this.identity.id, reason: err.message, code: err.code },
+					'closed a connection that sent a malformed message'
+				);
+			} else {
+				this.#logger.error(
+					{ err: err instanceof Error ? err.stack : String(err), user: this.identity.id },
+					'failed to handle a message'
+				);
+				this.close(CloseCode.internalError, 'internal error');
+			}
+		}
+	}
+
+	#dispatch(bytes: Uint8Array, host: ConnectionHost): void {
+		const r = new Reader(bytes);
+		const type = envelope(() => r.varUint());
+		switch (type) {
+			case MessageType.sync: {
+				const step = envelope(() => r.varUint());
+				const payload = envelope(() => {
+					const p = r.varBytes();
+					r.end();
+					return p;
+				});
+				if (step === SyncStep.step1) {
+					validateStateVector(payload);
+					host.onSyncStep1(this, payload);
+				} else if (step === SyncStep.step2 || step === SyncStep.update) {
+					if (this.canWrite) host.onClientUpdate(this, payload);
+					else host.onDeniedUpdate(this, payload);
+				} else {
+					throw new MalformedInput('unknown sync step', CloseCode.protocolError);
+				}
+				return;
+			}
+			case MessageType.awareness: {
+				const payload = envelope(() => {
+					const p = r.varBytes();
+					r.end();
+					return p;
+				});
+				host.onAwareness(this, parseAwarenessUpdate(payload));
+				return;
+			}
+			case MessageType.queryAwareness:
+				envelope(() => r.end());
+				host.onQueryAwareness(this);
+				return;
+			default:
+				throw new MalformedInput('unsupported message type', CloseCode.unsupportedData);
+		}
+	}
+}
+
+/** Errors in the framing itself are protocol errors (1002), not bad payloads (1007). */
+function envelope<T>(read: () => T): T {
+	try {
+		return read();
+	} catch (err) {
+		if (err instanceof MalformedInput)
+			throw new MalformedInput(err.message, CloseCode.protocolError);
+		throw err;
+	}
+}
+
+function mayWrite(key: DocKey, identity: Identity): boolean {
+	const permission = writePermission(key.doc);
+	return permission !== null && hasPermission(identity.role, permission);
+}
+
+function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+	if (Array.isArray(data)) return Buffer.concat(data);
+	if (data instanceof ArrayBuffer) return new Uint8Array(data);
+	return data;
+}

@@ -1,0 +1,51 @@
+// Limits and tunables of the relay, with their defaults (LIMIT1…LIMIT5 in SPEC.md).
+
+export interface RelayLimits {
+	/** Largest accepted message in bytes; larger closes the socket with 1009. */
+	readonly maxMessageBytes: number;
+	/** Token bucket per connection: refill per second and capacity; empty closes with 4429. */
+	readonly messagesPerSecond: number;
+	readonly messageBurst: number;
+	/** A socket whose unsent output exceeds this is closed with 1013 (slow consumer). */
+	readonly maxBufferedBytes: number;
+	/** Awareness changes of a room are merged and sent once per this many ms. */
+	readonly awarenessTickMs: number;
+	/** Compact a loaded document once this many updates were appended since its snapshot. */
+	readonly compactAfterUpdates: number;
+	/** First retry delay after a failed store write (doubles up to 5 s). */
+	readonly storeRetryMs: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+	maxMessageBytes: 10 * 1024 * 1024,
+	messagesPerSecond: 200,
+	messageBurst: 1000,
+	maxBufferedBytes: 16 * 1024 * 1024,
+	awarenessTickMs: 20,
+	compactAfterUpdates: 1000,
+	storeRetryMs: 100
+};
+
+/** A token bucket on the injected clock. */
+export class TokenBucket {
+	#tokens: number;
+	#last: number;
+	readonly #rate: number;
+	readonly #burst: number;
+
+	constructor(rate: number, burst: number, now: number) {
+		this.#rate = rate;
+		this.#burst = burst;
+		this.#tokens = burst;
+		this.#last = now;
+	}
+
+	take(now: number): boolean {
+		const elapsed = Math.max(0, now - this.#last);
+		this.#last = now;
+		this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate) / 1000);
+		if (this.#tokens < 1) return false;
+		this.#tokens -= 1;
+		return true;
+	}
+}

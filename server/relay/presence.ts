@@ -1,0 +1,163 @@
+// A room's presence: y-protocols' Awareness as the store, client IDs owned by
+// the connection that introduced them, states stamped with the real identity,
+// and changes merged per tick into one frame encoded once for every recipient
+// (PRES1…PRES4). The stock server forwards each renewal on its own, which at
+// N clients costs N² sends; merging costs N per tick.
+
+import type * as Y from 'yjs';
+import {
+	Awareness,
+	applyAwarenessUpdate,
+	encodeAwarenessUpdate,
+	removeAwarenessStates
+} from 'y-protocols/awareness';
+import type { Logger } from '../runtime.ts';
+import {
+	encodeAwarenessEntries,
+	parseAwarenessUpdate,
+	stamp,
+	type AwarenessEntry
+} from './awareness.ts';
+import type { Connection } from './connection.ts';
+import { awarenessFrame } from './frames.ts';
+
+/** Origin of awareness changes that came from another process. */
+export const REMOTE_PRESENCE = Symbol('remote presence');
+type Owner = Connection | typeof REMOTE_PRESENCE;
+
+interface AwarenessChange {
+	added: number[];
+	updated: number[];
+	removed: number[];
+}
+
+export interface PresenceDeps {
+	readonly tickMs: number;
+	readonly logger: Logger;
+	connections(): Iterable<Connection>;
+	/** Publishes stamped states of this process's clients to other processes. */
+	publish(update: Uint8Array): void;
+}
+
+export class Presence {
+	readonly awareness: Awareness;
+	readonly #owners = new Map<number, Owner>();
+	readonly #dirty = new Set<number>();
+	readonly #dirtyLocal = new Set<number>();
+	#timer: ReturnType<typeof setTimeout> | null = null;
+	readonly #deps: PresenceDeps;
+
+	constructor(doc: Y.Doc, deps: PresenceDeps) {
+		this.#deps = deps;
+		this.awareness = new Awareness(doc);
+		// The server itself is not present.
+		this.awareness.setLocalState(null);
+		this.awareness.on('update', (change: AwarenessChange, origin: unknown) => {
+			this.#mark(change.added, origin);
+			this.#mark(change.updated, origin);
+			this.#mark(change.removed, origin);
+		});
+	}
+
+	/** Keeps only client IDs the connection owns (claiming new ones) and stamps them. */
+	fromClient(conn: Connection, entries: readonly AwarenessEntry[]): void {
+		const accepted: AwarenessEntry[] = [];
+		for (const entry of entries) {
+			const owner = this.#owners.get(entry.clientID);
+			if (owner === undefined) {
+				if (entry.state === null) continue;
+				this.#owners.set(entry.clientID, conn);
+				conn.clientIds.add(entry.clientID);
+			} else if (owner !== conn) {
+				continue;
+			}
+			accepted.push(stamp(entry, conn.user));
+		}
+		if (accepted.length > 0) {
+			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
+		}
+	}
+
+	/** Stamped states from another process; never lets them take over a local client ID. */
+	fromRemote(update: Uint8Array): void {
+		let entries: AwarenessEntry[];
+		try {
+			entries = parseAwarenessUpdate(update);
+		} catch (err) {
+			this.#deps.logger.error({ err: String(err) }, 'malformed awareness from the bus');
+			return;
+		}
+		const kept = entries.filter((entry) => {
+			const owner = this.#owners.get(entry.clientID);
+			if (owner !== undefined && owner !== REMOTE_PRESENCE) return false;
+			if (entry.state === null) this.#owners.delete(entry.clientID);
+			else this.#owners.set(entry.clientID, REMOTE_PRESENCE);
+			return true;
+		});
+		if (kept.length > 0) {
+			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept), REMOTE_PRESENCE);
+		}
+	}
+
+	/** The connection left: its clients' states are removed for everyone. */
+	removeConnection(conn: Connection): void {
+		const ids = [...conn.clientIds].filter((id) => this.#owners.get(id) === conn);
+		for (const id of ids) this.#owners.delete(id);
+		if (ids.length > 0) removeAwarenessStates(this.awareness, ids, conn);
+	}
+
+	/** The connection's identity changed (a new role): re-stamp its states at once. */
+	restamp(conn: Connection): void {
+		const entries: AwarenessEntry[] = [];
+		for (const id of conn.clientIds) {
+			const state = this.awareness.states.get(id);
+			const meta = this.awareness.meta.get(id);
+			if (state && meta)
+				entries.push(stamp({ clientID: id, clock: meta.clock + 1, state }, conn.user));
+		}
+		if (entries.length > 0) {
+			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), conn);
+		}
+	}
+
+	/** Everything present, for a new connection or a query. */
+	sendAll(conn: Connection): void {
+		const ids = [...this.awareness.states.keys()];
+		if (ids.length === 0) return;
+		conn.send(awarenessFrame(encodeAwarenessUpdate(this.awareness, ids)));
+	}
+
+	owner(clientID: number): Owner | undefined {
+		return this.#owners.get(clientID);
+	}
+
+	destroy(): void {
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+		this.awareness.destroy();
+	}
+
+	#mark(ids: readonly number[], origin: unknown): void {
+		if (ids.length === 0) return;
+		for (const id of ids) {
+			this.#dirty.add(id);
+			// Timeouts and remote changes are each process's own business.
+			if (origin !== REMOTE_PRESENCE && origin !== 'timeout') this.#dirtyLocal.add(id);
+		}
+		if (!this.#timer) this.#timer = setTimeout(() => this.#tick(), this.#deps.tickMs);
+	}
+
+	#tick(): void {
+		this.#timer = null;
+		const meta = this.awareness.meta;
+		const ids = [...this.#dirty].filter((id) => meta.has(id));
+		const local = [...this.#dirtyLocal].filter((id) => meta.has(id));
+		this.#dirty.clear();
+		this.#dirtyLocal.clear();
+		if (ids.length > 0) {
+			const frame = awarenessFrame(encodeAwarenessUpdate(this.awareness, ids));
+			for (const conn of this.#deps.connections()) conn.send(frame);
+		}
+		if (local.length > 0) this.#deps.publish(encodeAwarenessUpdate(this.awareness, local));
+	}
+}

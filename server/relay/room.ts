@@ -1,0 +1,385 @@
+// One loaded document: its Yjs doc, its connections, and the write pipeline
+// that stores every update before anyone else sees it (RELAY2…RELAY6).
+//
+// Updates from writers are validated, applied to the doc, and what the doc
+// reports as new (Yjs's own re-encoding, never the client's bytes) is queued.
+// Queued updates are appended to storage in one batch per tick, one batch in
+// flight per room; only when the batch is durable is it relayed, published on
+// the bus, acknowledged (`saved`), and are sync replies computed at the cut
+// sent. A failed batch goes back to the front of the queue and is retried with
+// backoff; nothing of it is relayed or acknowledged until it is stored.
+
+import * as Y from 'yjs';
+import type { DocKey, RoomName } from '../protocol/docs.ts';
+import type { UserId } from '../protocol/ids.ts';
+import { CloseCode } from '../protocol/closeCodes.ts';
+import type { Clock, Logger } from '../runtime.ts';
+import type { DocumentStore, LoadedDoc } from '../storage/types.ts';
+import type { AwarenessEntry } from './awareness.ts';
+import { Connection, type ConnectionHost } from './connection.ts';
+import {
+	permissionDeniedFrame,
+	savedFrame,
+	syncStep1Frame,
+	syncStep2Frame,
+	updateFrame
+} from './frames.ts';
+import type { RelayLimits } from './limits.ts';
+import { Presence } from './presence.ts';
+import type { MutableStats } from './stats.ts';
+import { isEmptyUpdate, validateUpdateV1 } from './validate.ts';
+
+/** Transaction origins whose updates are already durable (not stored again). */
+export const LOAD_ORIGIN = Symbol('load');
+export const REMOTE_ORIGIN = Symbol('remote');
+
+/** Origin of a server-side write (training, compat). */
+export class ServerWrite {
+	readonly author: UserId | null;
+	constructor(author: UserId | null) {
+		this.author = author;
+	}
+}
+
+interface Pending {
+	readonly update: Uint8Array;
+	readonly author: UserId | null;
+	readonly conn: Connection | null;
+	readonly at: number;
+	done?: { resolve(): void; reject(err: unknown): void };
+}
+
+interface SyncWaiter {
+	readonly conn: Connection;
+	readonly stateVector: Uint8Array;
+}
+
+export interface RoomDeps {
+	readonly key: DocKey;
+	readonly name: RoomName;
+	readonly store: DocumentStore;
+	readonly clock: Clock;
+	readonly logger: Logger;
+	readonly limits: RelayLimits;
+	readonly stats: MutableStats;
+	/** A stored update, for the other processes. */
+	publishUpdate(update: Uint8Array): void;
+	publishAwareness(update: Uint8Array): void;
+	/** Called when the room may have become idle (no connections, handles or unsaved updates). */
+	maybeIdle(room: Room): void;
+	/** Called after a write, to compact when the log has grown long. */
+	afterWrite(room: Room): void;
+	/** The doc threw while applying a validated update: evict and reload it. */
+	broken(room: Room): void;
+}
+
+const MAX_RETRY_MS = 5000;
+
+export class Room implements ConnectionHost {
+	readonly doc = new Y.Doc({ gc: true });
+	readonly presence: Presence;
+	readonly conns = new Set<Connection>();
+	readonly deps: RoomDeps;
+	handles = 0;
+	/** Updates appended since the snapshot (as far as this process knows). */
+	logLength = 0;
+	broken = false;
+
+	#pending: Pending[] = [];
+	#flight: Promise<void> | null = null;
+	#flushScheduled = false;
+	#retryTimer: ReturnType<typeof setTimeout> | null = null;
+	#retryMs: number;
+	readonly #syncWaiters: SyncWaiter[] = [];
+	#ackWaiters = new Set<Connection>();
+
+	constructor(deps: RoomDeps) {
+		this.deps = deps;
+		this.#retryMs = deps.limits.storeRetryMs;
+		this.presence = new Presence(this.doc, {
+			tickMs: deps.limits.awarenessTickMs,
+			logger: deps.logger,
+			connections: () => this.conns,
+			publish: (update) => deps.publishAwareness(update)
+		});
+		this.doc.on('update', (update: Uint8Array, origin: unknown) =>
+			this.#onDocUpdate(update, origin)
+		);
+	}
+
+	load(loaded: LoadedDoc): void {
+		this.doc.transact(() => {
+			if (loaded.snapshot) Y.applyUpdate(this.doc, loaded.snapshot, LOAD_ORIGIN);
+			for (const u of loaded.updates) Y.applyUpdate(this.doc, u.update, LOAD_ORIGIN);
+		}, LOAD_ORIGIN);
+		this.logLength = loaded.updates.length;
+	}
+
+	/** Nothing applied here is waiting to be stored. */
+	get durable(): boolean {
+		return this.#flight === null && this.#pending.length === 0;
+	}
+
+	get idle(): boolean {
+		return this.conns.size === 0 && this.handles === 0 && this.durable;
+	}
+
+	addConnection(conn: Connection): void {
+		this.conns.add(conn);
+		conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+		this.presence.sendAll(conn);
+		conn.attach(this);
+	}
+
+	// ConnectionHost
+
+	onSyncStep1(conn: Connection, stateVector: Uint8Array): void {
+		// A new client must not receive state that is not durable yet (RELAY3).
+		if (this.durable) this.#answerSync(conn, stateVector);
+		else this.#syncWaiters.push({ conn, stateVector });
+	}
+
+	onClientUpdate(conn: Connection, update: Uint8Array): void {
+		const shape = validateUpdateV1(update);
+		if (!isEmptyUpdate(shape)) {
+			this.deps.stats.updatesReceived++;
+			const before = this.#pending.length;
+			try {
+				Y.applyUpdate(this.doc, update, conn);
+			} catch (err) {
+				// Validation let through an update Yjs could not apply; the doc may be
+				// damaged, so nothing of this transaction is kept and the room reloads.
+				this.#pending.length = before;
+				this.deps.logger.error(
+					{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
+					'a validated update failed to apply; reloading the document'
+				);
+				conn.close(CloseCode.invalidPayload, 'update could not be applied');
+				this.broken = true;
+				this.deps.broken(this);
+				return;
+			}
+		}
+		if (conn.options.ack) {
+			this.#ackWaiters.add(conn);
+			if (this.durable) this.#sendAcks(Y.encodeStateVector(this.doc));
+		}
+	}
+
+	onDeniedUpdate(conn: Connection, update: Uint8Array): void {
+		const shape = validateUpdateV1(update);
+		if (isEmptyUpdate(shape) || conn.deniedSent) return;
+		conn.deniedSent = true;
+		conn.send(permissionDeniedFrame('read-only: your role may not change this document'));
+	}
+
+	onAwareness(conn: Connection, entries: AwarenessEntry[]): void {
+		this.presence.fromClient(conn, entries);
+	}
+
+	onQueryAwareness(conn: Connection): void {
+		this.presence.sendAll(conn);
+	}
+
+	onClose(conn: Connection): void {
+		this.conns.delete(conn);
+		this.#ackWaiters.delete(conn);
+		this.presence.removeConnection(conn);
+		this.deps.maybeIdle(this);
+	}
+
+	// Server-side writes and updates from other processes
+
+	/** Runs `change` in one transaction; resolves once what it changed is stored. */
+	write(author: UserId | null, change: (doc: Y.Doc) => void): Promise<void> {
+		const before = this.#pending.length;
+		this.doc.transact(() => change(this.doc), new ServerWrite(author));
+		const last =
+			this.#pending.length > before ? this.#pending[this.#pending.length - 1] : undefined;
+		if (!last) return Promise.resolve();
+		return new Promise((resolve, reject) => {
+			last.done = { resolve, reject };
+		});
+	}
+
+	/** An update another process stored and published. */
+	applyRemote(update: Uint8Array): void {
+		try {
+			Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+		} catch (err) {
+			this.deps.logger.error(
+				{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
+				'an update from the bus failed to apply'
+			);
+		}
+	}
+
+	/** Brings in whatever storage has that this doc lacks (after a bus gap). */
+	applyStored(loaded: LoadedDoc): void {
+		const scratch = new Y.Doc({ gc: true });
+		try {
+			scratch.transact(() => {
+				if (loaded.snapshot) Y.applyUpdate(scratch, loaded.snapshot);
+				for (const u of loaded.updates) Y.applyUpdate(scratch, u.update);
+			});
+			const missing = Y.encodeStateAsUpdate(scratch, Y.encodeStateVector(this.doc));
+			this.applyRemote(missing);
+		} finally {
+			scratch.destroy();
+		}
+	}
+
+	/** Stores what is queued now; resolves true when nothing is left unstored. */
+	async drain(): Promise<boolean> {
+		for (let attempt = 0; attempt < 3 && !this.durable; attempt++) {
+			if (this.#retryTimer) {
+				clearTimeout(this.#retryTimer);
+				this.#retryTimer = null;
+			}
+			await (this.#flight ?? this.#flush());
+		}
+		return this.durable;
+	}
+
+	closeAll(code: number, reason: string): void {
+		for (const conn of [...this.conns]) conn.close(code, reason);
+	}
+
+	destroy(): void {
+		if (this.#retryTimer) clearTimeout(this.#retryTimer);
+		this.#retryTimer = null;
+		for (const p of this.#pending)
+			p.done?.reject(new Error('document unloaded before it was stored'));
+		this.#pending = [];
+		this.presence.destroy();
+		this.doc.destroy();
+	}
+
+	broadcast(frame: Uint8Array, except: Connection | null): void {
+		for (const conn of this.conns) if (conn !== except) conn.send(frame);
+	}
+
+	#onDocUpdate(update: Uint8Array, origin: unknown): void {
+		if (origin === LOAD_ORIGIN) return;
+		if (origin === REMOTE_ORIGIN) {
+			// Stored by the process that published it: relay at once.
+			this.broadcast(updateFrame(update), null);
+			return;
+		}
+		let author: UserId | null = null;
+		let conn: Connection | null = null;
+		if (origin instanceof Connection) {
+			conn = origin;
+			author = origin.identity.id;
+		} else if (origin instanceof ServerWrite) {
+			author = origin.author;
+		}
+		this.#pending.push({ update, author, conn, at: this.deps.clock.now() });
+		this.#scheduleFlush();
+	}
+
+	#scheduleFlush(): void {
+		if (this.#flushScheduled || this.#flight || this.#retryTimer) return;
+		this.#flushScheduled = true;
+		// One batch per turn of the event loop: everything read in this poll phase.
+		setImmediate(() => {
+			this.#flushScheduled = false;
+			void this.#flush();
+		});
+	}
+
+	#flush(): Promise<void> {
+		if (this.#flight || this.#pending.length === 0) return Promise.resolve();
+		this.#flight = this.#write().finally(() => {
+			this.#flight = null;
+			this.#afterFlight();
+		});
+		return this.#flight;
+	}
+
+	async #write(): Promise<void> {
+		const batch = this.#pending;
+		this.#pending = [];
+		// Everything in the doc now is in this batch or already stored: this state
+		// vector, and sync replies computed now, become durable with the batch.
+		const stateVector = Y.encodeStateVector(this.doc);
+		const syncs = this.#syncWaiters.splice(0).map((w) => ({
+			...w,
+			frame: syncStep2Frame(Y.encodeStateAsUpdate(this.doc, w.stateVector))
+		}));
+		const acks = this.#ackWaiters;
+		this.#ackWaiters = new Set();
+		const { name, store, stats, logger } = this.deps;
+		const started = this.deps.clock.now();
+		try {
+			await store.appendUpdates(
+				batch.map((p) => ({ room: name, update: p.update, author: p.author, at: p.at }))
+			);
+		} catch (err) {
+			stats.storeFailures++;
+			logger.error(
+				{
+					err: err instanceof Error ? err.message : String(err),
+					room: name,
+					updates: batch.length
+				},
+				'storing updates failed; they stay in memory, unrelayed and unacknowledged, and are retried'
+			);
+			this.#pending = batch.concat(this.#pending);
+			this.#syncWaiters.unshift(...syncs.map(({ conn, stateVector }) => ({ conn, stateVector })));
+			for (const conn of acks) this.#ackWaiters.add(conn);
+			for (const p of batch) {
+				p.done?.reject(err);
+				delete p.done;
+			}
+			const delay = this.#retryMs;
+			this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+			this.#retryTimer = setTimeout(() => {
+				this.#retryTimer = null;
+				void this.#flush();
+			}, delay);
+			this.#retryTimer.unref?.();
+			return;
+		}
+		this.#retryMs = this.deps.limits.storeRetryMs;
+		stats.updatesStored += batch.length;
+		stats.storeMs += this.deps.clock.now() - started;
+		this.logLength += batch.length;
+		for (const p of batch) {
+			this.broadcast(updateFrame(p.update), p.conn);
+			this.deps.publishUpdate(p.update);
+		}
+		const saved = savedFrame(stateVector);
+		for (const s of syncs) {
+			s.conn.send(s.frame);
+			if (s.conn.options.ack) s.conn.send(saved);
+		}
+		for (const conn of acks) conn.send(saved);
+		for (const p of batch) p.done?.resolve();
+		this.deps.afterWrite(this);
+	}
+
+	#afterFlight(): void {
+		if (this.#retryTimer) return;
+		if (this.#pending.length > 0) {
+			this.#scheduleFlush();
+			return;
+		}
+		// Durable now: answer whoever asked while the batch was in flight.
+		for (const w of this.#syncWaiters.splice(0)) this.#answerSync(w.conn, w.stateVector);
+		if (this.#ackWaiters.size > 0) this.#sendAcks(Y.encodeStateVector(this.doc));
+		this.deps.maybeIdle(this);
+	}
+
+	#answerSync(conn: Connection, stateVector: Uint8Array): void {
+		if (conn.closed) return;
+		conn.send(syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector)));
+		if (conn.options.ack) conn.send(savedFrame(Y.encodeStateVector(this.doc)));
+	}
+
+	#sendAcks(stateVector: Uint8Array): void {
+		const saved = savedFrame(stateVector);
+		for (const conn of this.#ackWaiters) conn.send(saved);
+		this.#ackWaiters.clear();
+	}
+}

@@ -1,0 +1,203 @@
+// A bounded structural validator for Yjs v1 updates (the format y-websocket
+// sends). It walks every struct, content and delete-set entry the way Yjs's
+// decoder would, checking each count and length against the bytes that remain,
+// so that a crafted update (Yjs issue 687: loops or unbounded allocation) or a
+// mutated one (invalid UTF-8 or JSON that Yjs throws on half-way through
+// applying, corrupting the document: TOOLCHAIN.md) is rejected before it
+// touches a shared document. Work is linear in the input's length.
+
+import { MAX_VAR_UINT, MalformedInput, Reader } from './reader.ts';
+
+export interface UpdateShape {
+	readonly structs: number;
+	readonly deletes: number;
+}
+
+/** Nesting limit for lib0 `any` values (objects in arrays in objects …). */
+const MAX_ANY_DEPTH = 64;
+
+const BIT6 = 32;
+const BIT7 = 64;
+const BIT8 = 128;
+const BITS5 = 31;
+
+/** Throws MalformedInput unless `update` is one whole, well-formed v1 update. */
+export function validateUpdateV1(update: Uint8Array): UpdateShape {
+	const r = new Reader(update);
+	let structs = 0;
+	const clients = r.count(3);
+	for (let i = 0; i < clients; i++) {
+		const n = r.count(1);
+		r.varUint(); // client
+		let clock = r.varUint();
+		for (let j = 0; j < n; j++) {
+			clock += readStruct(r);
+			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
+			structs++;
+		}
+	}
+	let deletes = 0;
+	const dsClients = r.count(2);
+	for (let i = 0; i < dsClients; i++) {
+		r.varUint(); // client
+		const n = r.count(2);
+		for (let j = 0; j < n; j++) {
+			const clock = r.varUint();
+			const len = r.varUint();
+			if (clock + len > MAX_VAR_UINT) throw new MalformedInput('delete range out of range');
+			deletes++;
+		}
+	}
+	r.end();
+	return { structs, deletes };
+}
+
+/** Returns the struct's length in clock units. */
+function readStruct(r: Reader): number {
+	const info = r.uint8();
+	const ref = info & BITS5;
+	if (ref === 0 || ref === 10) return nonEmpty(r.varUint()); // GC or Skip
+	const hasOrigin = (info & BIT8) !== 0;
+	const hasRightOrigin = (info & BIT7) !== 0;
+	if (hasOrigin) readId(r);
+	if (hasRightOrigin) readId(r);
+	if (!hasOrigin && !hasRightOrigin) {
+		const parentIsRoot = r.varUint();
+		if (parentIsRoot === 1) r.varString();
+		else readId(r);
+		if ((info & BIT6) !== 0) r.varString(); // parentSub
+	}
+	return readContent(r, ref);
+}
+
+function readId(r: Reader): void {
+	r.varUint();
+	r.varUint();
+}
+
+/** Content refs from Yjs's `contentRefs`; returns the content's length. */
+function readContent(r: Reader, ref: number): number {
+	switch (ref) {
+		case 1: {
+			// ContentDeleted
+			const len = r.varUint();
+			if (len < 1) throw new MalformedInput('empty deleted content');
+			return len;
+		}
+		case 2: {
+			// ContentJSON: each entry a JSON string or 'undefined'
+			const len = r.count(1);
+			for (let i = 0; i < len; i++) {
+				const s = r.varString();
+				if (s !== 'undefined') parseJson(s);
+			}
+			return nonEmpty(len);
+		}
+		case 3: // ContentBinary
+			r.varBytes();
+			return 1;
+		case 4: {
+			// ContentString: length in UTF-16 code units
+			const s = r.varString();
+			return nonEmpty(s.length);
+		}
+		case 5: // ContentEmbed
+			parseJson(r.varString());
+			return 1;
+		case 6: // ContentFormat
+			r.varString();
+			parseJson(r.varString());
+			return 1;
+		case 7: {
+			// ContentType
+			const typeRef = r.varUint();
+			if (typeRef > 6) throw new MalformedInput('unknown type ref');
+			if (typeRef === 3 || typeRef === 5) r.varString();
+			return 1;
+		}
+		case 8: {
+			// ContentAny
+			const len = r.count(1);
+			for (let i = 0; i < len; i++) readAny(r, 0);
+			return nonEmpty(len);
+		}
+		case 9:
+			// ContentDoc: subdocuments are not part of Ensemble's schema, and
+			// their options would be passed straight into `new Y.Doc(...)`.
+			throw new MalformedInput('subdocuments are not accepted');
+		default:
+			throw new MalformedInput('unknown content ref');
+	}
+}
+
+function nonEmpty(len: number): number {
+	if (len < 1) throw new MalformedInput('empty content');
+	return len;
+}
+
+function parseJson(s: string): void {
+	try {
+		JSON.parse(s);
+	} catch {
+		throw new MalformedInput('invalid JSON content');
+	}
+}
+
+/** lib0's `readAny`: type byte 116…127 (127 - index into its lookup table). */
+function readAny(r: Reader, depth: number): void {
+	if (depth > MAX_ANY_DEPTH) throw new MalformedInput('value nested too deeply');
+	const type = r.uint8();
+	switch (type) {
+		case 127: // undefined
+		case 126: // null
+		case 121: // false
+		case 120: // true
+			return;
+		case 125:
+			r.varInt();
+			return;
+		case 124:
+			r.skip(4);
+			return;
+		case 123:
+		case 122:
+			r.skip(8);
+			return;
+		case 119:
+			r.varString();
+			return;
+		case 118: {
+			const n = r.count(2);
+			for (let i = 0; i < n; i++) {
+				r.varString();
+				readAny(r, depth + 1);
+			}
+			return;
+		}
+		case 117: {
+			const n = r.count(1);
+			for (let i = 0; i < n; i++) readAny(r, depth + 1);
+			return;
+		}
+		case 116:
+			r.varBytes();
+			return;
+		default:
+			throw new MalformedInput('unknown value type');
+	}
+}
+
+/** A state vector (sync step 1): pairs of client and clock. */
+export function validateStateVector(sv: Uint8Array): void {
+	const r = new Reader(sv);
+	const n = r.count(2);
+	for (let i = 0; i < n; i++) {
+		r.varUint();
+		r.varUint();
+	}
+	r.end();
+}
+
+export function isEmptyUpdate(shape: UpdateShape): boolean {
+	return shape.structs === 0 && shape.deletes === 0;
+}

@@ -1,0 +1,155 @@
+// Awareness at the relay: stamping, ownership of client IDs, merging (SPEC.md PRES*).
+
+import { afterEach, describe, expect, it } from 'vitest';
+import * as decoding from 'lib0/decoding';
+import type { WebsocketProvider } from 'y-websocket';
+import { MessageType } from '../../server/protocol/messages.ts';
+import { encodeAwarenessEntries, parseAwarenessUpdate } from '../../server/relay/awareness.ts';
+import { awarenessFrame } from '../../server/relay/frames.ts';
+import {
+	RawClient,
+	WS,
+	provider,
+	query,
+	startRelay,
+	synced,
+	waitFor,
+	type Harness
+} from './helpers.ts';
+
+const ROOM = `${WS}/code`;
+let harness: Harness | null = null;
+const providers: WebsocketProvider[] = [];
+const raws: RawClient[] = [];
+
+function open(room: string, user: string, role: 'owner' | 'editor' | 'viewer'): WebsocketProvider {
+	const p = provider(harness!.url, room, user, role);
+	providers.push(p);
+	return p;
+}
+
+function raw(room: string, q: string): RawClient {
+	const c = new RawClient(harness!.url, room, q);
+	raws.push(c);
+	return c;
+}
+
+afterEach(async () => {
+	for (const p of providers.splice(0)) p.destroy();
+	for (const c of raws.splice(0)) c.close();
+	await harness?.close();
+	harness = null;
+});
+
+function presence(
+	clientID: number,
+	clock: number,
+	state: Record<string, unknown> | null
+): Uint8Array {
+	return awarenessFrame(encodeAwarenessEntries([{ clientID, clock, state }]));
+}
+
+function awarenessOf(frame: Uint8Array): ReturnType<typeof parseAwarenessUpdate> {
+	const d = decoding.createDecoder(frame);
+	decoding.readVarUint(d);
+	return parseAwarenessUpdate(decoding.readVarUint8Array(d));
+}
+
+describe('presence', () => {
+	it("[PRES1] a state claiming another user's identity comes out stamped with the sender's real one", async () => {
+		harness = await startRelay();
+		const alice = open(ROOM, 'alice', 'owner');
+		await synced(alice);
+		const mallory = raw(ROOM, query('mallory', 'viewer'));
+		await mallory.opened();
+		mallory.send(
+			presence(4242, 1, {
+				user: { id: 'alice', name: 'Alice', role: 'owner', color: '#000' },
+				cursor: 3
+			})
+		);
+		await waitFor(() => alice.awareness.getStates().has(4242), 'stamped state');
+		const state = alice.awareness.getStates().get(4242)!;
+		expect(state.user).toEqual({
+			id: 'mallory',
+			name: 'mallory',
+			role: 'viewer',
+			color: expect.any(String) as string
+		});
+		expect(state.cursor).toBe(3);
+	});
+
+	it('[PRES2] entries for client IDs another connection introduced are dropped', async () => {
+		harness = await startRelay();
+		const alice = open(ROOM, 'alice', 'owner');
+		await synced(alice);
+		alice.awareness.setLocalStateField('cursor', 1);
+		const aliceId = alice.awareness.clientID;
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		await watcher.opened();
+		await waitFor(() => harness!.relay.presentUsers(WS).length === 1, 'alice present');
+		const mallory = raw(ROOM, query('mallory', 'editor'));
+		await mallory.opened();
+		mallory.send(presence(aliceId, 1000, { cursor: 999 }));
+		mallory.send(presence(aliceId, 1001, null));
+		mallory.send(presence(5151, 1, { cursor: 5 }));
+		// Mallory's own client arrives; the forged ones never do.
+		let sawOwn = false;
+		while (!sawOwn) {
+			for (const entry of awarenessOf(await watcher.next(MessageType.awareness))) {
+				expect(
+					entry.clientID === aliceId && (entry.state === null || entry.state.cursor === 999)
+				).toBe(false);
+				if (entry.clientID === 5151) sawOwn = true;
+			}
+		}
+		expect(alice.awareness.getStates().get(aliceId)?.cursor).toBe(1);
+	});
+
+	it("[PRES3] when a connection closes its clients' states are removed for everyone", async () => {
+		harness = await startRelay();
+		const alice = open(ROOM, 'alice', 'owner');
+		await synced(alice);
+		alice.awareness.setLocalStateField('cursor', 0);
+		const bob = raw(ROOM, query('bob', 'editor'));
+		await bob.opened();
+		bob.send(presence(6161, 1, { cursor: 1 }));
+		await waitFor(() => alice.awareness.getStates().has(6161), 'bob present');
+		bob.close();
+		await waitFor(() => !alice.awareness.getStates().has(6161), 'bob removed');
+		expect(harness.relay.presentUsers(WS).map((u) => u.id)).toEqual(['alice']);
+	});
+
+	it('[PRES4] changes from many clients in one tick reach each recipient merged in few frames', async () => {
+		harness = await startRelay({ limits: { awarenessTickMs: 50 } });
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		await watcher.opened();
+		const senders = Array.from({ length: 20 }, (_, i) => raw(ROOM, query(`u${i}`, 'editor')));
+		await Promise.all(senders.map((s) => s.opened()));
+		senders.forEach((s, i) => s.send(presence(1000 + i, 1, { cursor: i })));
+		const seen = new Set<number>();
+		let frames = 0;
+		while (seen.size < 20) {
+			frames++;
+			for (const e of awarenessOf(await watcher.next(MessageType.awareness))) seen.add(e.clientID);
+		}
+		expect(frames).toBeLessThanOrEqual(4);
+	});
+
+	it('[PRES5] presentUsers merges over rooms with the current view', async () => {
+		harness = await startRelay();
+		const a = raw(`${WS}/code`, query('alice', 'editor'));
+		const b = raw(`${WS}/params`, query('alice', 'editor'));
+		const c = raw(`${WS}/params`, query('bob', 'viewer'));
+		await Promise.all([a.opened(), b.opened(), c.opened()]);
+		a.send(presence(1, 1, { current_view: 'code_editor' }));
+		b.send(presence(2, 1, { current_view: 'nonsense' }));
+		c.send(presence(3, 1, {}));
+		await waitFor(() => harness!.relay.presentUsers(WS).length === 2, 'two people');
+		const users = harness.relay.presentUsers(WS).sort((x, y) => x.id.localeCompare(y.id));
+		expect(users[0]).toMatchObject({ id: 'alice', email: 'alice@example.test', role: 'editor' });
+		expect(['code_editor', 'dashboard']).toContain(users[0]!.current_view);
+		expect(users[1]).toMatchObject({ id: 'bob', current_view: 'dashboard', role: 'viewer' });
+		expect(harness.relay.presentUsers('w2' as never)).toEqual([]);
+	});
+});

@@ -1,0 +1,221 @@
+// The relay with stock y-websocket providers over real sockets (SPEC.md RELAY*, ACK*).
+
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import type { WebsocketProvider } from 'y-websocket';
+import { MemoryStorage } from '../../server/storage/memory.ts';
+import { MessageType } from '../../server/protocol/messages.ts';
+import type { UserId } from '../../server/protocol/ids.ts';
+import {
+	RawClient,
+	WS,
+	provider,
+	query,
+	startRelay,
+	synced,
+	textBecomes,
+	waitFor,
+	type Harness
+} from './helpers.ts';
+import { RecordingStore } from './recordingStore.ts';
+import { syncStep1Frame, updateFrame } from '../../server/relay/frames.ts';
+
+const ROOM = `${WS}/params`;
+let harness: Harness | null = null;
+const providers: WebsocketProvider[] = [];
+const raws: RawClient[] = [];
+
+function open(
+	room: string,
+	user: string,
+	role: 'owner' | 'editor' | 'viewer',
+	extra = {}
+): WebsocketProvider {
+	const p = provider(harness!.url, room, user, role, extra);
+	providers.push(p);
+	return p;
+}
+
+function raw(room: string, q: string): RawClient {
+	const c = new RawClient(harness!.url, room, q);
+	raws.push(c);
+	return c;
+}
+
+afterEach(async () => {
+	for (const p of providers.splice(0)) p.destroy();
+	for (const c of raws.splice(0)) c.close();
+	await harness?.close();
+	harness = null;
+});
+
+function savedVector(frame: Uint8Array): Map<number, number> {
+	const d = decoding.createDecoder(frame);
+	expect(decoding.readVarUint(d)).toBe(MessageType.saved);
+	return Y.decodeStateVector(decoding.readVarUint8Array(d));
+}
+
+describe('relay', () => {
+	it('[RELAY1] two stock providers converge on params and code', async () => {
+		harness = await startRelay();
+		for (const doc of ['params', 'code']) {
+			const a = open(`${WS}/${doc}`, 'alice', 'editor');
+			const b = open(`${WS}/${doc}`, 'bob', 'owner');
+			await Promise.all([synced(a), synced(b)]);
+			a.doc.getText('t').insert(0, 'hello ');
+			b.doc.getText('t').insert(0, 'world ');
+			await waitFor(
+				() =>
+					a.doc.getText('t').toJSON() === b.doc.getText('t').toJSON() &&
+					a.doc.getText('t').length === 12,
+				'convergence'
+			);
+		}
+	});
+
+	it('[RELAY2] an update is in storage before any other client receives it', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store });
+		const a = open(ROOM, 'alice', 'editor');
+		const b = open(ROOM, 'bob', 'editor');
+		await Promise.all([synced(a), synced(b)]);
+		store.delayMs = 50;
+		b.doc.on('update', () => store.events.push('received'));
+		a.doc.getText('t').insert(0, 'x');
+		await textBecomes(b.doc, 'x');
+		expect(store.events.indexOf('stored:1')).toBeGreaterThanOrEqual(0);
+		expect(store.events.indexOf('stored:1')).toBeLessThan(store.events.indexOf('received'));
+	});
+
+	it('[RELAY3] a new client does not receive state that is not yet stored', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store });
+		const a = open(ROOM, 'alice', 'editor');
+		await synced(a);
+		store.delayMs = 100;
+		a.doc.getText('t').insert(0, 'pending');
+		// Wait until the relay has the update in flight, then sync a newcomer.
+		await waitFor(() => harness!.relay.stats().updatesReceived === 1, 'update received');
+		const c = raw(ROOM, query('carol', 'viewer'));
+		await c.opened();
+		c.send(syncStep1Frame(Y.encodeStateVector(new Y.Doc())));
+		const first = decoding.createDecoder(await c.next(MessageType.sync));
+		decoding.readVarUint(first);
+		expect(decoding.readVarUint(first)).toBe(0); // the server's own sync step 1 comes first
+		// Every message carrying document state came only after the write was stored.
+		const doc = new Y.Doc();
+		while (doc.getText('t').toJSON() !== 'pending') {
+			const m = decoding.createDecoder(await c.next(MessageType.sync));
+			decoding.readVarUint(m);
+			expect(decoding.readVarUint(m)).not.toBe(0);
+			expect(store.events).toContain('stored:1');
+			Y.applyUpdate(doc, decoding.readVarUint8Array(m));
+		}
+	});
+
+	it('[ACK1] an opted-in connection gets saved after its initial sync and after each durable write', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store });
+		const c = raw(ROOM, query('alice', 'editor', true));
+		await c.opened();
+		c.send(syncStep1Frame(new Uint8Array([0])));
+		const initial = savedVector(await c.next(MessageType.saved));
+		expect(initial.size).toBe(0);
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'abc');
+		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+		const after = savedVector(await c.next(MessageType.saved));
+		expect(after.get(doc.clientID)).toBe(3);
+		expect(store.events).toEqual(['stored:1']);
+	});
+
+	it('[ACK2] stock clients never get the saved message', async () => {
+		harness = await startRelay();
+		const c = raw(ROOM, query('alice', 'editor', false));
+		await c.opened();
+		c.send(syncStep1Frame(new Uint8Array([0])));
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'abc');
+		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
+		// A query round trip proves everything before it was already handled.
+		c.send(new Uint8Array([MessageType.queryAwareness]));
+		await c.next(MessageType.sync);
+		await expect(c.next(MessageType.saved, 100)).rejects.toThrow();
+	});
+
+	it('[RELAY4] a failed write is counted, not relayed, not acknowledged, and stored on retry', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store, limits: { storeRetryMs: 50 } });
+		const b = open(ROOM, 'bob', 'editor');
+		await synced(b);
+		const c = raw(ROOM, query('alice', 'editor', true));
+		await c.opened();
+		c.send(syncStep1Frame(new Uint8Array([0])));
+		await c.next(MessageType.saved);
+		store.failing = new Error('disk full');
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'keep me');
+		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+		await waitFor(() => harness!.relay.stats().storeFailures >= 2, 'two failed attempts');
+		expect(b.doc.getText('t').toJSON()).toBe('');
+		expect(c.received.some((m) => m[0] === MessageType.saved)).toBe(false);
+		store.failing = null;
+		const saved = savedVector(await c.next(MessageType.saved));
+		expect(saved.get(doc.clientID)).toBe(7);
+		await textBecomes(b.doc, 'keep me');
+		const loaded = await store.inner.loadDoc(ROOM as never);
+		expect(loaded.updates.length).toBe(1);
+	});
+
+	it('[RELAY5] a server-side write is stored, then relayed, and open() shares the loaded doc', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store });
+		const b = open(ROOM, 'bob', 'viewer');
+		await synced(b);
+		const key = { workspace: WS, doc: 'params' as const };
+		const handle = await harness.relay.open(key);
+		await harness.relay.write(key, 'trainer' as UserId, (doc) =>
+			doc.getMap('hyperparameters').set('epochs', 7)
+		);
+		expect(store.events).toEqual(['stored:1']);
+		expect(handle.doc.getMap('hyperparameters').get('epochs')).toBe(7);
+		await waitFor(() => b.doc.getMap('hyperparameters').get('epochs') === 7, 'relayed');
+		handle.release();
+		const history = await store.inner.history(ROOM as never);
+		expect(history[0]?.author).toBe('trainer');
+	});
+
+	it('[RELAY6] an idle document unloads, compacts, and reloads with its content', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store, idleUnloadMs: 20 });
+		const a = open(ROOM, 'alice', 'editor');
+		await synced(a);
+		a.doc.getText('t').insert(0, 'persist');
+		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
+		a.destroy();
+		await waitFor(() => harness!.relay.stats().documentsLoaded === 0, 'unloaded');
+		expect(store.compactions).toBe(1);
+		const b = open(ROOM, 'bob', 'viewer');
+		await synced(b);
+		expect(b.doc.getText('t').toJSON()).toBe('persist');
+		expect(store.loads).toBeGreaterThanOrEqual(2);
+	});
+
+	it('[RELAY7] close() stores what is pending and closes every socket with 1012', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store });
+		const c = raw(ROOM, query('alice', 'editor'));
+		await c.opened();
+		store.delayMs = 30;
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'last words');
+		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+		await waitFor(() => harness!.relay.stats().updatesReceived === 1, 'received');
+		await harness.relay.close();
+		expect(await c.closed).toBe(1012);
+		const loaded = await store.inner.loadDoc(ROOM as never);
+		expect(loaded.updates.length).toBe(1);
+	});
+});
