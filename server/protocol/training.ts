@@ -1,0 +1,103 @@
+// What training writes into the shared documents, read by the server and the app
+// alike (server/training/SPEC.md). `live.runs` maps run id → Y.Map of RunRecord's
+// fields; `live.training` holds TrainingState's fields; `live.annotations` is a
+// Y.Array of Annotation; `run/{id}.metrics` is a Y.Array of MetricPoint.
+
+export const RUN_STATUSES = [
+	'queued',
+	'running',
+	'completed',
+	'failed',
+	'stopped',
+	'interrupted'
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export function isFinalStatus(status: RunStatus): boolean {
+	return status !== 'queued' && status !== 'running';
+}
+
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad', 'momentum'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** The hyperparameters a run was trained with (copied from `params` at start). */
+export interface Hyperparameters {
+	learning_rate: number;
+	batch_size: number;
+	epochs: number;
+	hidden_units: number;
+	optimizer: OptimizerName;
+	validation_split: number;
+	seed: number;
+}
+
+/** Who did something, as the server authenticated them. */
+export interface Actor {
+	readonly id: string;
+	readonly name: string;
+}
+
+/** The latest numbers of a run, for lists and legends without opening its document. */
+export interface RunSummary {
+	epoch: number;
+	epochs: number | null;
+	loss: number | null;
+	accuracy: number | null;
+	val_loss: number | null;
+	val_accuracy: number | null;
+	elapsed_ms: number;
+}
+
+/** Fields of one entry of `live.runs` (a Y.Map per run, so status changes stay small). */
+export interface RunRecord {
+	id: string;
+	/** `builtin`: trained by the server; `external`: reported by a script with an API key. */
+	source: 'builtin' | 'external';
+	name: string;
+	status: RunStatus;
+	started_by: Actor;
+	/** ms since the epoch. */
+	created_at: number;
+	started_at: number | null;
+	ended_at: number | null;
+	params: Record<string, number | string | boolean>;
+	/** File name → the exact text the run started from. */
+	code: Record<string, string>;
+	dataset: { id: string; name: string } | null;
+	target: string | null;
+	summary: RunSummary;
+	/** Why it failed, stopped or was interrupted. */
+	message: string | null;
+	/** The last lines of a script's output (failed external runs). */
+	output: string[];
+}
+
+/** Fields of `live.training`. `status` is the seed's `training_status`. */
+export interface TrainingState {
+	status: 'idle' | RunStatus;
+	current_run: string | null;
+	queued: string[];
+	updated_at: number;
+}
+
+export interface MetricPoint {
+	/** `epoch`: one per epoch (with validation metrics); `batch`: one per (sampled) batch. */
+	kind: 'epoch' | 'batch';
+	/** The x axis: epoch number for epoch points, global batch index for batch points. */
+	step: number;
+	epoch: number;
+	/** ms since the run started training. */
+	elapsed_ms: number;
+	/** loss, accuracy, val_loss, val_accuracy, or any metric a script reports. */
+	values: Record<string, number>;
+}
+
+export interface Annotation {
+	id: string;
+	run: string;
+	step: number;
+	metric: string;
+	text: string;
+	author: Actor;
+	at: number;
+}

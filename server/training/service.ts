@@ -1,0 +1,226 @@
+// The training part's one entry point for the HTTP layer: built-in runs, runs
+// reported by scripts, data sets, annotations and API keys.
+
+import { availableParallelism } from 'node:os';
+import { newId, type RunId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
+import type { Actor, Annotation, MetricPoint, RunRecord } from '../protocol/training.ts';
+import type { RelayApi } from '../relay/api.ts';
+import type { Clock, Logger } from '../runtime.ts';
+import type { Storage } from '../storage/types.ts';
+import { ApiKeyService } from './apiKeyService.ts';
+import { BuiltinRuns } from './builtinRuns.ts';
+import type { CsvLimits } from './csv.ts';
+import { DatasetService } from './datasetService.ts';
+import { IRIS_ID, toTrainingData } from './datasets.ts';
+import { notFound, TrainingError } from './errors.ts';
+import { ExternalRuns } from './externalRuns.ts';
+import { parseHyperparameters, snapshotParams } from './hyperparameters.ts';
+import {
+	liveKey,
+	liveWriter,
+	readCodeFiles,
+	readConfig,
+	readDoc,
+	readHyperparameters,
+	readMetrics,
+	readRun,
+	readRuns,
+	runKey
+} from './workspaceDocs.ts';
+
+export interface TrainingServiceOptions {
+	readonly relay: RelayApi;
+	readonly storage: Storage;
+	readonly clock: Clock;
+	readonly logger: Logger;
+	/** Workers training at once on this server (default: cores − 1, at least 1). */
+	readonly maxConcurrent?: number;
+	/** Runs waiting per workspace before a start is refused (default 5). */
+	readonly maxQueued?: number;
+	/** At most one metrics write per run per this many ms (default 100: ≤ 10 writes/s). */
+	readonly metricsIntervalMs?: number;
+	readonly csvLimits?: CsvLimits;
+}
+
+export interface StartRequest {
+	readonly dataset?: string;
+	readonly target?: string;
+	readonly name?: string;
+}
+
+export interface StartResult {
+	readonly run: RunRecord;
+	readonly queued: boolean;
+	readonly position: number;
+	readonly message: string;
+}
+
+export class TrainingService {
+	readonly datasets: DatasetService;
+	readonly apiKeys: ApiKeyService;
+	readonly external: ExternalRuns;
+	readonly #relay: RelayApi;
+	readonly #clock: Clock;
+	readonly #logger: Logger;
+	readonly #builtin: BuiltinRuns;
+
+	constructor(options: TrainingServiceOptions) {
+		const { relay, storage, clock } = options;
+		const logger = options.logger.child({ part: 'training' });
+		const metricsIntervalMs = options.metricsIntervalMs ?? 100;
+		this.#relay = relay;
+		this.#clock = clock;
+		this.#logger = logger;
+		this.datasets = new DatasetService(storage, clock, options.csvLimits);
+		this.apiKeys = new ApiKeyService(storage, clock);
+		this.external = new ExternalRuns(relay, clock, logger, metricsIntervalMs);
+		this.#builtin = new BuiltinRuns({
+			relay,
+			storage,
+			clock,
+			logger,
+			maxConcurrent: options.maxConcurrent ?? Math.max(1, availableParallelism() - 1),
+			maxQueued: options.maxQueued ?? 5,
+			metricsIntervalMs,
+			summaryIntervalMs: Math.max(250, metricsIntervalMs),
+			maxBatchPoints: 2000
+		});
+	}
+
+	/** Call once at startup, before serving: runs left active by a previous process end `interrupted`. */
+	recoverInterrupted(): Promise<number> {
+		return this.#builtin.recover();
+	}
+
+	/** Call before the relay closes: running runs end `interrupted`, pending metrics are written. */
+	async close(): Promise<void> {
+		await this.#builtin.close();
+		await this.external.close();
+	}
+
+	/** Starts a built-in run (queued behind the workspace's current one, if any). */
+	async start(
+		workspace: WorkspaceId,
+		actor: Actor,
+		by: UserId,
+		request: StartRequest
+	): Promise<StartResult> {
+		const { hyperparameters, config } = await this.currentParams(workspace);
+		const params = parseHyperparameters(hyperparameters);
+		if (!params.ok) throw new TrainingError(400, 'invalid_hyperparameters', params.message);
+		const datasetId = request.dataset ?? IRIS_ID;
+		const { table, info } = await this.datasets.table(workspace, datasetId);
+		const chosen =
+			config.dataset === datasetId && typeof config.target === 'string' ? config.target : null;
+		const target = request.target ?? chosen ?? info.default_target;
+		const data = toTrainingData(table, target);
+		if (!data.ok) throw new TrainingError(400, 'invalid_request', `${info.name}: ${data.message}`);
+		const code = await this.currentCode(workspace);
+		const now = this.#clock.now();
+		const record: RunRecord = {
+			id: newId<RunId>(),
+			source: 'builtin',
+			name:
+				request.name ?? `${info.name} · ${params.value.optimizer} lr ${params.value.learning_rate}`,
+			status: 'queued',
+			started_by: actor,
+			created_at: now,
+			started_at: null,
+			ended_at: null,
+			params: snapshotParams({ ...params.value, ...hyperparameters }),
+			code,
+			dataset: { id: info.id, name: info.name },
+			target,
+			summary: {
+				epoch: 0,
+				epochs: params.value.epochs,
+				loss: null,
+				accuracy: null,
+				val_loss: null,
+				val_accuracy: null,
+				elapsed_ms: 0
+			},
+			message: null,
+			output: []
+		};
+		const { features, labels, featureNames, classes } = data.value;
+		const { queued, position } = await this.#builtin.enqueue(record, workspace, by, {
+			features,
+			labels,
+			numFeatures: featureNames.length,
+			numClasses: classes.length,
+			params: params.value
+		});
+		this.#logger.info({ workspace, run: record.id, by, queued }, 'training run requested');
+		const message = queued
+			? `Another run is training; this one is queued (position ${position}) and starts when it ends.`
+			: 'Training started.';
+		return { run: record, queued, position, message };
+	}
+
+	/** Stops a queued or running built-in run; 409 if it already ended or reports from a script. */
+	async stop(workspace: WorkspaceId, run: RunId): Promise<RunRecord> {
+		const before = await this.getRecord(workspace, run);
+		if (before.source === 'external') {
+			throw new TrainingError(
+				409,
+				'conflict',
+				'This run reports from a script; the script ends it.'
+			);
+		}
+		if (!(await this.#builtin.stop(workspace, run))) {
+			throw new TrainingError(409, 'conflict', `This run is not running (it is ${before.status}).`);
+		}
+		return this.getRecord(workspace, run);
+	}
+
+	listRuns(workspace: WorkspaceId): Promise<RunRecord[]> {
+		return readDoc(this.#relay, liveKey(workspace), readRuns);
+	}
+
+	async getRecord(workspace: WorkspaceId, run: RunId): Promise<RunRecord> {
+		const record = await readDoc(this.#relay, liveKey(workspace), (doc) => readRun(doc, run));
+		if (!record) throw notFound(`No run with id "${run}" in this workspace.`);
+		return record;
+	}
+
+	async getRun(
+		workspace: WorkspaceId,
+		run: RunId
+	): Promise<{ run: RunRecord; metrics: MetricPoint[] }> {
+		const record = await this.getRecord(workspace, run);
+		const metrics = await readDoc(this.#relay, runKey(workspace, run), readMetrics);
+		return { run: record, metrics };
+	}
+
+	async annotate(
+		workspace: WorkspaceId,
+		actor: Actor,
+		by: UserId,
+		input: { run: string; step: number; metric: string; text: string }
+	): Promise<Annotation> {
+		await this.getRecord(workspace, input.run as RunId);
+		const annotation: Annotation = {
+			id: newId(),
+			...input,
+			text: input.text.trim(),
+			author: actor,
+			at: this.#clock.now()
+		};
+		await liveWriter(this.#relay, workspace).addAnnotation(annotation, by);
+		return annotation;
+	}
+
+	currentParams(
+		workspace: WorkspaceId
+	): Promise<{ hyperparameters: Record<string, unknown>; config: Record<string, unknown> }> {
+		return readDoc(this.#relay, { workspace, doc: 'params' }, (doc) => ({
+			hyperparameters: readHyperparameters(doc),
+			config: readConfig(doc)
+		}));
+	}
+
+	currentCode(workspace: WorkspaceId): Promise<Record<string, string>> {
+		return readDoc(this.#relay, { workspace, doc: 'code' }, readCodeFiles);
+	}
+}
