@@ -220,6 +220,13 @@ export class TrainingService {
 		}));
 	}
 
+	/** The hyperparameters as a run records them (scalars only). */
+	async currentParamsSnapshot(
+		workspace: WorkspaceId
+	): Promise<Record<string, number | string | boolean>> {
+		return snapshotParams((await this.currentParams(workspace)).hyperparameters);
+	}
+
 	currentCode(workspace: WorkspaceId): Promise<Record<string, string>> {
 		return readDoc(this.#relay, { workspace, doc: 'code' }, readCodeFiles);
 	}

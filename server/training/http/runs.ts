@@ -1,0 +1,265 @@
+// Runs: start, stop, list and read built-in runs; runs reported by scripts
+// (create, post metrics, set status); the current hyperparameters and code.
+
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errors } from '../../api/schemas.ts';
+import type { AppContext } from '../../api/context.ts';
+import type { RunId } from '../../protocol/ids.ts';
+import type { MetricPoint } from '../../protocol/training.ts';
+import type { TrainingService } from '../service.ts';
+import { authorize } from './auth.ts';
+import {
+	CodeFiles,
+	Id,
+	MetricInputSchema,
+	MetricPointSchema,
+	ParamsInput,
+	RunParams,
+	RunSchema,
+	WorkspaceParams
+} from './schemas.ts';
+
+const RunResponse = Type.Object({ run: RunSchema });
+const tags = ['training'];
+
+export function runRoutes(app: FastifyInstance, ctx: AppContext, service: TrainingService): void {
+	const api = app.withTypeProvider<TypeBoxTypeProvider>();
+	const auth = authorize.bind(null, ctx, service.apiKeys);
+
+	api.post(
+		'/api/workspaces/:id/runs',
+		{
+			schema: {
+				tags,
+				summary:
+					'Start a built-in run (empty body: the bundled Iris with the current hyperparameters). 201 started, 202 queued.',
+				params: WorkspaceParams,
+				body: Type.Optional(
+					Type.Object({
+						dataset: Type.Optional(Id),
+						target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+						name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+					})
+				),
+				response: {
+					201: Type.Object({
+						run: RunSchema,
+						queued: Type.Boolean(),
+						position: Type.Integer(),
+						message: Type.String()
+					}),
+					202: Type.Object({
+						run: RunSchema,
+						queued: Type.Boolean(),
+						position: Type.Integer(),
+						message: Type.String()
+					}),
+					...errors(400, 401, 403, 404, 409)
+				}
+			}
+		},
+		async (request, reply) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			const result = await service.start(
+				caller.workspace,
+				caller.actor,
+				caller.userId,
+				request.body ?? {}
+			);
+			return reply.status(result.queued ? 202 : 201).send(result);
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/runs/:runId/stop',
+		{
+			schema: {
+				tags,
+				summary: 'Stop a queued or running built-in run',
+				params: RunParams,
+				response: { 200: RunResponse, ...errors(400, 401, 403, 404, 409) }
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			return { run: await service.stop(caller.workspace, request.params.runId as RunId) };
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/runs',
+		{
+			schema: {
+				tags,
+				summary: 'Every run of the workspace, newest first (without metrics)',
+				params: WorkspaceParams,
+				response: {
+					200: Type.Object({ runs: Type.Array(RunSchema) }),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'view_workspace');
+			return { runs: await service.listRuns(caller.workspace) };
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/runs/:runId',
+		{
+			schema: {
+				tags,
+				summary: 'One run: its record (params, code, status) and its metrics',
+				params: RunParams,
+				response: {
+					200: Type.Object({ run: RunSchema, metrics: Type.Array(MetricPointSchema) }),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'view_workspace');
+			return service.getRun(caller.workspace, request.params.runId as RunId);
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/hyperparameters',
+		{
+			schema: {
+				tags,
+				summary: 'The current hyperparameters and config (API key or member)',
+				params: WorkspaceParams,
+				response: {
+					200: Type.Object({
+						hyperparameters: Type.Record(Type.String(), Type.Unknown()),
+						config: Type.Record(Type.String(), Type.Unknown())
+					}),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'view_workspace');
+			return service.currentParams(caller.workspace);
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/code',
+		{
+			schema: {
+				tags,
+				summary: "The workspace's code files as text (API key or member)",
+				params: WorkspaceParams,
+				response: {
+					200: Type.Object({ files: Type.Record(Type.String(), Type.String()) }),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'view_workspace');
+			return { files: await service.currentCode(caller.workspace) };
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/external-runs',
+		{
+			bodyLimit: 8 * 1024 * 1024,
+			schema: {
+				tags,
+				summary: 'Create a run reported by a script, with the params and code files it used',
+				params: WorkspaceParams,
+				body: Type.Object({
+					name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+					params: Type.Optional(ParamsInput),
+					code: Type.Optional(CodeFiles),
+					dataset: Type.Optional(Type.String({ maxLength: 200 })),
+					target: Type.Optional(Type.String({ maxLength: 200 }))
+				}),
+				response: { 201: RunResponse, ...errors(400, 401, 403, 404) }
+			}
+		},
+		async (request, reply) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			const { params, code, ...rest } = request.body;
+			const current = params ?? (await service.currentParamsSnapshot(caller.workspace));
+			const run = await service.external.create(caller.workspace, caller.actor, caller.userId, {
+				...rest,
+				params: current,
+				code: code ?? {}
+			});
+			return reply.status(201).send({ run });
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/runs/:runId/metrics',
+		{
+			bodyLimit: 4 * 1024 * 1024,
+			schema: {
+				tags,
+				summary: 'Post a batch of metric points to a run reported by a script',
+				params: RunParams,
+				body: Type.Object({
+					points: Type.Array(MetricInputSchema, { minItems: 1, maxItems: 1000 })
+				}),
+				response: {
+					202: Type.Object({ accepted: Type.Integer() }),
+					...errors(400, 401, 403, 404, 409)
+				}
+			}
+		},
+		async (request, reply) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			const points: MetricPoint[] = request.body.points.map((p) => ({
+				kind: p.kind ?? 'epoch',
+				step: p.step,
+				epoch: p.epoch ?? p.step,
+				elapsed_ms: p.elapsed_ms ?? 0,
+				values: p.values
+			}));
+			await service.external.post(caller.workspace, request.params.runId as RunId, points);
+			return reply.status(202).send({ accepted: points.length });
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/runs/:runId/status',
+		{
+			schema: {
+				tags,
+				summary:
+					'End a run reported by a script: completed, failed (with its last output lines) or stopped',
+				params: RunParams,
+				body: Type.Object({
+					status: Type.Union([
+						Type.Literal('completed'),
+						Type.Literal('failed'),
+						Type.Literal('stopped')
+					]),
+					message: Type.Optional(Type.String({ maxLength: 2000 })),
+					output: Type.Optional(Type.Array(Type.String({ maxLength: 10_000 }), { maxItems: 1000 }))
+				}),
+				response: { 200: RunResponse, ...errors(400, 401, 403, 404, 409) }
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			const { status, message, output } = request.body;
+			const run = await service.external.finish(
+				caller.workspace,
+				request.params.runId as RunId,
+				status,
+				message ?? null,
+				output ?? []
+			);
+			return { run };
+		}
+	);
+}
