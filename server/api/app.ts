@@ -1,0 +1,113 @@
+// The Fastify application: plugins, the error shape, the Origin check on
+// state-changing requests, OpenAPI, and every route. The WebSocket upgrade is
+// wired separately (upgrade.ts) on the same HTTP server.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import type { Logger as PinoLogger } from 'pino';
+import type { AppContext } from './context.ts';
+import type { Metrics } from './metrics.ts';
+import { ApiError, errorBody, makeErrorHandler } from './errors.ts';
+import { originAllowed } from './authn.ts';
+import { ErrorSchema } from './schemas.ts';
+import { hasBuild, registerStatic } from './static.ts';
+import { authRoutes } from './routes/auth.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
+import { memberRoutes } from './routes/members.ts';
+import { inviteRoutes } from './routes/invites.ts';
+import { presenceRoutes } from './routes/presence.ts';
+import { opsRoutes } from './routes/ops.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface BuildAppOptions {
+	readonly ctx: AppContext;
+	readonly metrics: Metrics;
+	/** pino instance for request logs (its `req` serializer must drop query strings). */
+	readonly httpLogger: PinoLogger;
+	/** Plugins registered after the core routes (training). */
+	readonly plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+	const { ctx, metrics } = options;
+	// pino's own type is wider than Fastify's logger type; the instance is the same.
+	const httpLogger: FastifyBaseLogger = options.httpLogger;
+	const app = Fastify({
+		loggerInstance: httpLogger,
+		trustProxy: ctx.config.trustProxy,
+		bodyLimit: 1024 * 1024,
+		// Ids are random; a shorter request id keeps logs readable.
+		genReqId: (() => {
+			let n = 0;
+			return () => (++n).toString(36);
+		})()
+	});
+
+	app.setErrorHandler(makeErrorHandler(ctx.logger));
+	app.addSchema(ErrorSchema);
+
+	await app.register(fastifyCookie);
+	await app.register(fastifyRateLimit, {
+		global: false,
+		errorResponseBuilder: (_request, context) => ({
+			statusCode: 429,
+			message: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s.`
+		})
+	});
+	await app.register(fastifySwagger, {
+		openapi: {
+			openapi: '3.1.0',
+			info: {
+				title: 'Ensemble API',
+				version: '0.1.0',
+				description:
+					'HTTP API of Ensemble. Sign in with /api/auth/login (session cookie); errors are `{error: {code, message}}`. WebSocket documents at /ws/{workspace}/{doc} (doc = params, code, live, run/{runId}).'
+			},
+			tags: [
+				{ name: 'auth' },
+				{ name: 'workspaces' },
+				{ name: 'members' },
+				{ name: 'seed', description: "The seed's endpoints, same paths and shapes" },
+				{ name: 'operation' }
+			]
+		}
+	});
+
+	// A cross-site page must not make a signed-in browser change anything (on top of SameSite=Lax).
+	app.addHook('onRequest', (request, _reply, done) => {
+		if (SAFE_METHODS.has(request.method) || !request.url.startsWith('/api/')) return done();
+		if (originAllowed(request.headers, ctx.config.publicUrl)) return done();
+		done(
+			new ApiError(
+				403,
+				'bad_origin',
+				'This request came from another site (Origin does not match).'
+			)
+		);
+	});
+
+	const authRateLimit = { max: 30, timeWindow: 60_000 };
+	authRoutes(app, ctx, authRateLimit);
+	workspaceRoutes(app, ctx);
+	memberRoutes(app, ctx);
+	inviteRoutes(app, ctx);
+	presenceRoutes(app, ctx);
+	opsRoutes(app, ctx, metrics);
+	for (const plugin of options.plugins ?? []) await plugin(app);
+
+	app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+	const spa = hasBuild(ctx.config.staticDir);
+	if (spa) await registerStatic(app, ctx.config.staticDir);
+	app.setNotFoundHandler((request, reply) => {
+		const path = request.url.split('?')[0] ?? '';
+		if (spa && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/ws/')) {
+			return reply.type('text/html').sendFile('index.html');
+		}
+		return reply.status(404).send(errorBody('not_found', `No route ${request.method} ${path}.`));
+	});
+	return app;
+}

@@ -1,0 +1,114 @@
+// The seed's invite and join endpoints, with tokens that are random, hashed,
+// single-use, bound to a workspace and role, and expire.
+
+import { Type } from 'typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { INVITE_PROBLEMS } from '../../auth/invites.ts';
+import { normalizeEmail } from '../../auth/accounts.ts';
+import type { AppContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { requireMember, requireUser, loadWorkspace } from '../authn.ts';
+import { Email, errors, iso, RoleSchema, WorkspaceParams } from '../schemas.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Where the app's join page is reached: PUBLIC_URL, or the origin this request came to. */
+function baseUrl(ctx: AppContext, request: FastifyRequest): string {
+	return ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
+export function inviteRoutes(app: FastifyInstance, ctx: AppContext): void {
+	const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+	api.post(
+		'/api/workspaces/:id/invite',
+		{
+			schema: {
+				tags: ['members'],
+				summary: 'Invite someone by e-mail (owner)',
+				description:
+					'Returns the single-use token and link; with SMTP_URL set the link is also e-mailed (`emailed`).',
+				params: WorkspaceParams,
+				body: Type.Object({
+					email: Email,
+					role: Type.Union([Type.Literal('editor'), Type.Literal('viewer')]),
+					expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 }))
+				}),
+				response: {
+					200: Type.Object({
+						invite_token: Type.String(),
+						invite_url: Type.String(),
+						expires_at: Type.String({ format: 'date-time' }),
+						emailed: Type.Boolean()
+					}),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const { workspace, user } = await requireMember(
+				ctx,
+				request,
+				request.params.id,
+				'invite_users'
+			);
+			const { email, role, expires_in_days } = request.body;
+			const ttlMs = expires_in_days !== undefined ? expires_in_days * DAY : ctx.config.inviteTtlMs;
+			const invite = await ctx.invites.create({
+				workspace: workspace.id,
+				email: normalizeEmail(email),
+				role,
+				createdBy: user.id,
+				ttlMs
+			});
+			const url = `${baseUrl(ctx, request)}/workspace/${workspace.id}/join?token=${invite.token}`;
+			const emailed = await ctx.mailer.sendInvitation({
+				to: email,
+				workspaceName: workspace.name,
+				inviterName: user.name,
+				role,
+				url,
+				expiresAt: invite.expiresAt
+			});
+			ctx.logger.info(
+				{ workspace: workspace.id, by: user.id, role, emailed },
+				'invitation created'
+			);
+			return {
+				invite_token: invite.token,
+				invite_url: url,
+				expires_at: iso(invite.expiresAt),
+				emailed
+			};
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/join',
+		{
+			schema: {
+				tags: ['members'],
+				summary: 'Join a workspace with an invitation token (signed in)',
+				params: WorkspaceParams,
+				querystring: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+				response: {
+					200: Type.Object({ status: Type.Literal('joined'), role: RoleSchema }),
+					...errors(400, 401, 404)
+				}
+			}
+		},
+		async (request) => {
+			const user = await requireUser(ctx, request);
+			const workspace = await loadWorkspace(ctx.storage, request.params.id);
+			const accepted = await ctx.invites.accept(request.query.token, workspace.id, user.id);
+			if (!accepted.ok)
+				throw new ApiError(400, accepted.problem, INVITE_PROBLEMS[accepted.problem]);
+			ctx.logger.info(
+				{ workspace: workspace.id, user: user.id, role: accepted.role },
+				'joined by invitation'
+			);
+			return { status: 'joined' as const, role: accepted.role };
+		}
+	);
+}

@@ -1,0 +1,67 @@
+// Creating accounts and checking passwords: shared by the HTTP API and the
+// `ensemble` command, so both apply the same rules.
+
+import type { Clock } from '../runtime.ts';
+import type { Storage, User } from '../storage/types.ts';
+import { newId, type UserId } from '../protocol/ids.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyNothing, verifyPassword } from './passwords.ts';
+
+export type AccountProblem = 'email_taken' | 'weak_password';
+
+export function normalizeEmail(email: string): string {
+	return email.trim().toLowerCase();
+}
+
+export function passwordProblem(password: string): string | null {
+	if (password.length < MIN_PASSWORD_LENGTH) {
+		return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
+	}
+	return null;
+}
+
+export async function createAccount(
+	storage: Storage,
+	clock: Clock,
+	input: { name: string; email: string; password: string }
+): Promise<{ ok: true; user: User } | { ok: false; problem: AccountProblem; message: string }> {
+	const weak = passwordProblem(input.password);
+	if (weak) return { ok: false, problem: 'weak_password', message: weak };
+	const email = normalizeEmail(input.email);
+	if (await storage.getUserByEmail(email)) {
+		return {
+			ok: false,
+			problem: 'email_taken',
+			message: 'An account with this e-mail already exists.'
+		};
+	}
+	const user: User = {
+		id: newId<UserId>(),
+		name: input.name.trim(),
+		email,
+		passwordHash: await hashPassword(input.password),
+		createdAt: clock.now()
+	};
+	await storage.createUser(user);
+	return { ok: true, user };
+}
+
+/** The user when the password is right; null otherwise (same time either way). */
+export async function checkPassword(
+	storage: Storage,
+	email: string,
+	password: string
+): Promise<User | null> {
+	const user = await storage.getUserByEmail(normalizeEmail(email));
+	if (!user) return verifyNothing(password).then(() => null);
+	return (await verifyPassword(password, user.passwordHash)) ? user : null;
+}
+
+/** Sets a new password and signs the user out everywhere. */
+export async function resetPassword(
+	storage: Storage,
+	user: UserId,
+	password: string
+): Promise<void> {
+	await storage.setPassword(user, await hashPassword(password));
+	await storage.deleteSessionsOf(user);
+}

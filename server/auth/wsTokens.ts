@@ -1,0 +1,68 @@
+// Short-lived signed tokens for `?token=` on the WebSocket upgrade (scripts and
+// clients that cannot send the cookie). HS256 only, with audience, issuer and
+// expiry checked; bound to one user and one workspace. The key is derived from
+// SECRET, so every process sharing SECRET accepts every token.
+
+import { createHmac } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Clock } from '../runtime.ts';
+import { parseUserId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
+
+const AUDIENCE = 'ensemble:relay';
+export const WS_TOKEN_TTL_MS = 5 * 60 * 1000;
+
+export interface WsTokensOptions {
+	readonly secret: string;
+	readonly clock: Clock;
+	/** PUBLIC_URL when set, so tokens of one deployment are not accepted by another. */
+	readonly publicUrl: string | null;
+	readonly ttlMs?: number;
+}
+
+export class WsTokens {
+	readonly #key: Uint8Array;
+	readonly #issuer: string;
+	readonly #clock: Clock;
+	readonly #ttlMs: number;
+
+	constructor(options: WsTokensOptions) {
+		// A derived key: SECRET itself never signs anything, so other uses of it stay independent.
+		this.#key = createHmac('sha256', options.secret).update('ensemble/ws-token/v1').digest();
+		this.#issuer = options.publicUrl ? `ensemble@${options.publicUrl}` : 'ensemble';
+		this.#clock = options.clock;
+		this.#ttlMs = options.ttlMs ?? WS_TOKEN_TTL_MS;
+	}
+
+	async issue(user: UserId, workspace: WorkspaceId): Promise<{ token: string; expiresAt: number }> {
+		const now = this.#clock.now();
+		const expiresAt = now + this.#ttlMs;
+		const token = await new SignJWT({ ws: workspace })
+			.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+			.setSubject(user)
+			.setAudience(AUDIENCE)
+			.setIssuer(this.#issuer)
+			.setIssuedAt(Math.floor(now / 1000))
+			.setExpirationTime(Math.floor(expiresAt / 1000))
+			.sign(this.#key);
+		return { token, expiresAt };
+	}
+
+	/** The user the token was issued to, or null if it is invalid, expired or for another workspace. */
+	async verify(token: string, workspace: WorkspaceId): Promise<UserId | null> {
+		if (token.length > 2048) return null;
+		try {
+			const { payload } = await jwtVerify(token, this.#key, {
+				algorithms: ['HS256'],
+				audience: AUDIENCE,
+				issuer: this.#issuer,
+				currentDate: new Date(this.#clock.now()),
+				requiredClaims: ['exp', 'sub', 'iat']
+			});
+			if (payload.ws !== workspace || typeof payload.sub !== 'string') return null;
+			return parseUserId(payload.sub);
+		} catch {
+			// Every failure (bad signature, expired, wrong audience, malformed) means the same here: not authenticated.
+			return null;
+		}
+	}
+}

@@ -1,0 +1,219 @@
+// Server configuration from environment variables, validated once at start with
+// errors that name the variable and say what is expected. `--help` prints VARIABLES.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+	readonly port: number;
+	readonly host: string;
+	readonly dataDir: string;
+	readonly databaseUrl: string | null;
+	readonly redisUrl: string | null;
+	/** The origin users reach the server at (behind a proxy), e.g. https://ensemble.example.com. */
+	readonly publicUrl: string | null;
+	readonly secret: string;
+	readonly smtpUrl: string | null;
+	readonly smtpFrom: string;
+	readonly signup: 'open' | 'invite-only';
+	readonly logLevel: LogLevel;
+	readonly maxMessageBytes: number;
+	/** Trust X-Forwarded-* headers (behind a reverse proxy). */
+	readonly trustProxy: boolean;
+	readonly sessionTtlMs: number;
+	readonly inviteTtlMs: number;
+	/** The built app (served with an SPA fallback when it exists). */
+	readonly staticDir: string;
+	/** Failed sign-ins allowed per account, and per address, in `signInWindowMs`. */
+	readonly signInMaxPerAccount: number;
+	readonly signInMaxPerAddress: number;
+	readonly signInWindowMs: number;
+}
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+interface Variable {
+	readonly name: string;
+	readonly default: string;
+	readonly help: string;
+}
+
+export const VARIABLES: readonly Variable[] = [
+	{ name: 'PORT', default: '8000', help: 'TCP port for HTTP and WebSocket (0 picks a free one)' },
+	{ name: 'HOST', default: '0.0.0.0', help: 'interface to listen on' },
+	{ name: 'DATA_DIR', default: './data', help: 'SQLite database, generated secret' },
+	{
+		name: 'DATABASE_URL',
+		default: '',
+		help: 'postgres://… to store in PostgreSQL instead of SQLite'
+	},
+	{
+		name: 'REDIS_URL',
+		default: '',
+		help: 'redis://… to share documents between several processes'
+	},
+	{
+		name: 'PUBLIC_URL',
+		default: '',
+		help: 'origin users reach (https://… turns on Secure cookies)'
+	},
+	{
+		name: 'SECRET',
+		default: 'generated',
+		help: 'signs WebSocket tokens; at least 32 characters; share it between processes (kept in DATA_DIR/secret when unset)'
+	},
+	{ name: 'SMTP_URL', default: '', help: 'smtp(s)://user:pass@host:port to e-mail invitations' },
+	{ name: 'SMTP_FROM', default: 'Ensemble <no-reply@localhost>', help: 'sender of invitations' },
+	{ name: 'SIGNUP', default: 'open', help: 'open, or invite-only (sign-up needs an invitation)' },
+	{ name: 'LOG_LEVEL', default: 'info', help: LOG_LEVELS.join(', ') },
+	{
+		name: 'MAX_MESSAGE_BYTES',
+		default: '10485760',
+		help: 'largest WebSocket message (close 1009 above)'
+	},
+	{
+		name: 'TRUST_PROXY',
+		default: 'false',
+		help: 'true behind a reverse proxy (X-Forwarded-For/-Proto)'
+	},
+	{ name: 'SESSION_DAYS', default: '30', help: 'sign-in session lifetime in days' },
+	{ name: 'INVITE_DAYS', default: '7', help: 'default invitation lifetime in days' },
+	{ name: 'STATIC_DIR', default: './build', help: 'built app to serve' }
+];
+
+export function configHelp(): string {
+	const width = Math.max(...VARIABLES.map((v) => v.name.length));
+	const lines = VARIABLES.map(
+		(v) => `  ${v.name.padEnd(width)}  ${v.help}${v.default ? ` (default: ${v.default})` : ''}`
+	);
+	return [
+		'Ensemble server: the app, /api/* and /ws/* on one port.',
+		'',
+		'Usage: node server/main.ts [--help]',
+		'',
+		'Environment variables:',
+		...lines,
+		''
+	].join('\n');
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string): string | null {
+	const value = env[name]?.trim();
+	return value ? value : null;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = str(env, name);
+	if (raw === null) return fallback;
+	if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+	const value = Number(raw);
+	if (value < min || value > max) {
+		throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+	}
+	return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+	const raw = str(env, name);
+	if (raw === null) return null;
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got something else`);
+	}
+	if (!protocols.includes(parsed.protocol)) {
+		throw new ConfigError(
+			`${name} must start with ${protocols.join(' or ')}, got ${parsed.protocol}`
+		);
+	}
+	return raw;
+}
+
+function bool(env: Env, name: string): boolean {
+	const raw = str(env, name)?.toLowerCase() ?? 'false';
+	if (['1', 'true', 'yes'].includes(raw)) return true;
+	if (['0', 'false', 'no'].includes(raw)) return false;
+	throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Reads SECRET, or the one kept in DATA_DIR (creating it on first start). */
+function loadSecret(env: Env, dataDir: string): string {
+	const given = str(env, 'SECRET');
+	if (given !== null) {
+		if (given.length < 32) throw new ConfigError('SECRET must be at least 32 characters long');
+		return given;
+	}
+	const file = join(dataDir, 'secret');
+	if (existsSync(file)) {
+		const kept = readFileSync(file, 'utf8').trim();
+		if (kept.length < 32)
+			throw new ConfigError(`${file} holds a secret shorter than 32 characters`);
+		return kept;
+	}
+	mkdirSync(dataDir, { recursive: true });
+	const secret = randomBytes(32).toString('base64url');
+	writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+	return secret;
+}
+
+/** Builds the configuration; `overrides` win over the environment (tests, benches). */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+	const dataDir = resolve(overrides.dataDir ?? str(env, 'DATA_DIR') ?? './data');
+	const signup = overrides.signup ?? str(env, 'SIGNUP') ?? 'open';
+	if (signup !== 'open' && signup !== 'invite-only') {
+		throw new ConfigError(`SIGNUP must be "open" or "invite-only", got "${signup}"`);
+	}
+	const logLevel = overrides.logLevel ?? str(env, 'LOG_LEVEL') ?? 'info';
+	if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+		throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+	}
+	const publicUrl = overrides.publicUrl ?? url(env, 'PUBLIC_URL', ['http:', 'https:']);
+	const config: Config = {
+		port: overrides.port ?? int(env, 'PORT', 8000, 0, 65535),
+		host: overrides.host ?? str(env, 'HOST') ?? '0.0.0.0',
+		dataDir,
+		databaseUrl:
+			overrides.databaseUrl !== undefined
+				? overrides.databaseUrl
+				: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+		redisUrl:
+			overrides.redisUrl !== undefined
+				? overrides.redisUrl
+				: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+		publicUrl: publicUrl ? new URL(publicUrl).origin : null,
+		secret: overrides.secret ?? loadSecret(env, dataDir),
+		smtpUrl:
+			overrides.smtpUrl !== undefined
+				? overrides.smtpUrl
+				: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+		smtpFrom: overrides.smtpFrom ?? str(env, 'SMTP_FROM') ?? 'Ensemble <no-reply@localhost>',
+		signup,
+		logLevel: logLevel as LogLevel,
+		maxMessageBytes:
+			overrides.maxMessageBytes ??
+			int(env, 'MAX_MESSAGE_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+		trustProxy: overrides.trustProxy ?? bool(env, 'TRUST_PROXY'),
+		sessionTtlMs: overrides.sessionTtlMs ?? int(env, 'SESSION_DAYS', 30, 1, 3650) * DAY,
+		inviteTtlMs: overrides.inviteTtlMs ?? int(env, 'INVITE_DAYS', 7, 1, 365) * DAY,
+		staticDir: resolve(REPO_ROOT, overrides.staticDir ?? str(env, 'STATIC_DIR') ?? './build'),
+		signInMaxPerAccount: overrides.signInMaxPerAccount ?? 5,
+		signInMaxPerAddress: overrides.signInMaxPerAddress ?? 20,
+		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000
+	};
+	if (config.secret.length < 32)
+		throw new ConfigError('SECRET must be at least 32 characters long');
+	return config;
+}

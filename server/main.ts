@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// Wiring: configuration, logger, clock, storage, bus, relay, compat, training,
+// the HTTP API and the WebSocket upgrade on one port, and a clean shutdown.
+// `startServer()` is what tests and benches use; `node server/main.ts` runs it.
+
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger as PinoLogger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, configHelp, loadConfig, type Config } from './config.ts';
+import { systemClock, type Clock } from './runtime.ts';
+import type { Storage } from './storage/types.ts';
+import { createStorage } from './storage/index.ts';
+import { MemoryStorage } from './storage/memory.ts';
+import { MemoryBus, type Bus } from './relay/bus.ts';
+import { RedisBus } from './relay/redisBus.ts';
+import { Relay } from './relay/relay.ts';
+import type { RelayApi } from './relay/api.ts';
+import { CompatServer } from './compat/index.ts';
+import { TrainingService, trainingPlugin } from './training/index.ts';
+import { Sessions } from './auth/sessions.ts';
+import { WsTokens } from './auth/wsTokens.ts';
+import { Invites } from './auth/invites.ts';
+import { createMailer } from './auth/mailer.ts';
+import { SignInLimiter } from './auth/rateLimit.ts';
+import { buildApp } from './api/app.ts';
+import type { AppContext, Readiness } from './api/context.ts';
+import { createMetrics, timedStorage } from './api/metrics.ts';
+import { attachUpgrade } from './api/upgrade.ts';
+
+export interface StartOptions extends Partial<Config> {
+	/** Environment to read (default process.env); overrides above win over it. */
+	readonly env?: Readonly<Record<string, string | undefined>>;
+	/** 'memory' for a throwaway in-memory store, or a store the caller owns and closes. */
+	readonly storage?: 'memory' | Storage;
+	readonly clock?: Clock;
+	/** pino logger (default: JSON to stdout at LOG_LEVEL). */
+	readonly logger?: PinoLogger;
+}
+
+export interface RunningServer {
+	/** http://host:port, with 127.0.0.1 when listening on every interface. */
+	readonly url: string;
+	readonly port: number;
+	readonly config: Config;
+	readonly relay: RelayApi;
+	readonly storage: Storage;
+	readonly app: FastifyInstance;
+	/** Drains: stops accepting, closes connections with 1012, flushes and closes storage. Idempotent. */
+	close(): Promise<void>;
+}
+
+/** Drops the query string (it may hold `?token=`) from logged URLs. */
+function redactUrl(url: string | undefined): string {
+	const path = (url ?? '').split('?')[0] ?? '';
+	return url?.includes('?') ? `${path}?[redacted]` : path;
+}
+
+export function createLogger(level: Config['logLevel']): PinoLogger {
+	return pino({
+		level,
+		serializers: {
+			req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({
+				id: req.id,
+				method: req.method,
+				url: redactUrl(req.url),
+				remoteAddress: req.ip
+			}),
+			err: pino.stdSerializers.err
+		},
+		redact: {
+			paths: ['token', '*.token', 'password', '*.password', 'headers.cookie', '*.headers.cookie'],
+			censor: '[redacted]'
+		}
+	});
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+	const {
+		env = process.env,
+		storage: storageOption,
+		clock = systemClock,
+		logger: givenLogger,
+		...overrides
+	} = options;
+	const config = loadConfig(env, overrides);
+	const logger = givenLogger ?? createLogger(config.logLevel);
+	const metrics = createMetrics(clock);
+
+	const ownsStorage = typeof storageOption !== 'object';
+	const rawStorage: Storage =
+		storageOption === 'memory'
+			? new MemoryStorage({ logger })
+			: (storageOption ??
+				(await createStorage({
+					dataDir: config.dataDir,
+					databaseUrl: config.databaseUrl ?? undefined,
+					clock,
+					logger,
+					onCommit: (info) => metrics.storeLatency.observe({ op: 'commit' }, info.ms / 1000)
+				})));
+	const storage = timedStorage(rawStorage, metrics.storeLatency);
+
+	const readiness: Readiness = { draining: false, checks: [] };
+	let bus: Bus;
+	if (config.redisUrl) {
+		const redisBus = new RedisBus({ url: config.redisUrl, logger: logger.child({ part: 'bus' }) });
+		readiness.checks.push({ name: 'redis', check: () => redisBus.healthy() });
+		bus = redisBus;
+	} else {
+		bus = new MemoryBus();
+	}
+	const relay = new Relay({
+		storage,
+		bus,
+		clock,
+		logger: logger.child({ part: 'relay' }),
+		limits: { maxMessageBytes: config.maxMessageBytes }
+	});
+	metrics.attachRelay(relay);
+	const compat = new CompatServer({ relay, clock, logger });
+	const training = new TrainingService({
+		relay,
+		storage,
+		clock,
+		logger: logger.child({ part: 'training' })
+	});
+
+	const mailer = createMailer(config.smtpUrl, config.smtpFrom, logger.child({ part: 'mail' }));
+	const ctx: AppContext = {
+		config,
+		storage,
+		relay,
+		clock,
+		logger,
+		sessions: new Sessions({ storage, clock, ttlMs: config.sessionTtlMs }),
+		wsTokens: new WsTokens({ secret: config.secret, clock, publicUrl: config.publicUrl }),
+		invites: new Invites(storage, clock),
+		mailer,
+		signInLimiter: new SignInLimiter(clock, {
+			maxPerAccount: config.signInMaxPerAccount,
+			maxPerAddress: config.signInMaxPerAddress,
+			windowMs: config.signInWindowMs
+		}),
+		readiness,
+		compat
+	};
+	const interrupted = await training.recoverInterrupted();
+	if (interrupted > 0)
+		logger.warn(
+			{ runs: interrupted },
+			'runs left running by the previous process marked interrupted'
+		);
+	const app = await buildApp({
+		ctx,
+		metrics,
+		httpLogger: logger,
+		plugins: [trainingPlugin(ctx, training)]
+	});
+	const upgrade = attachUpgrade(app.server, ctx, metrics);
+	await app.listen({ port: config.port, host: config.host });
+	const port = (app.server.address() as AddressInfo).port;
+	const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+	const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+	logger.info(
+		{ url, port, storage: rawStorage.kind, bus: config.redisUrl ? 'redis' : 'memory' },
+		'listening'
+	);
+
+	let closing: Promise<void> | null = null;
+	const close = (): Promise<void> =>
+		(closing ??= (async () => {
+			logger.info({}, 'draining');
+			readiness.draining = true;
+			upgrade.stop();
+			const httpClosed = app.close();
+			// Training and compat write through the relay: they stop first, so their last writes are flushed.
+			await training.close();
+			await compat.close();
+			await relay.close();
+			upgrade.wss.close();
+			await httpClosed;
+			await bus.close();
+			mailer.close();
+			if (ownsStorage) await rawStorage.close();
+			logger.info({}, 'stopped');
+		})());
+
+	return { url, port, config, relay, storage, app, close };
+}
+
+async function main(): Promise<void> {
+	if (process.argv.includes('--help') || process.argv.includes('-h')) {
+		process.stdout.write(configHelp());
+		return;
+	}
+	let running: RunningServer;
+	try {
+		running = await startServer();
+	} catch (err) {
+		if (err instanceof ConfigError) {
+			process.stderr.write(
+				`Configuration error: ${err.message}\nRun with --help to list the variables.\n`
+			);
+			process.exit(2);
+		}
+		throw err;
+	}
+	const stop = (signal: string) => {
+		running.app.log.info({ signal }, 'shutting down');
+		running.close().then(
+			() => process.exit(0),
+			(err: unknown) => {
+				running.app.log.error({ err }, 'shutdown failed');
+				process.exit(1);
+			}
+		);
+	};
+	process.once('SIGTERM', () => stop('SIGTERM'));
+	process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.main) {
+	main().catch((err: unknown) => {
+		process.stderr.write(
+			`Ensemble failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`
+		);
+		process.exit(1);
+	});
+}
