@@ -28,10 +28,10 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 	const clients = r.count(3);
 	for (let i = 0; i < clients; i++) {
 		const n = r.count(1);
-		r.varUint(); // client
+		const client = r.varUint();
 		let clock = r.varUint();
 		for (let j = 0; j < n; j++) {
-			clock += readStruct(r);
+			clock += readStruct(r, client, clock);
 			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
 			structs++;
 		}
@@ -43,7 +43,7 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 		const n = r.count(2);
 		for (let j = 0; j < n; j++) {
 			const clock = r.varUint();
-			const len = r.varUint();
+			const len = nonEmpty(r.varUint());
 			if (clock + len > MAX_VAR_UINT) throw new MalformedInput('delete range out of range');
 			deletes++;
 		}
@@ -53,26 +53,33 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 }
 
 /** Returns the struct's length in clock units. */
-function readStruct(r: Reader): number {
+function readStruct(r: Reader, client: number, clock: number): number {
 	const info = r.uint8();
 	const ref = info & BITS5;
 	if (ref === 0 || ref === 10) return nonEmpty(r.varUint()); // GC or Skip
 	const hasOrigin = (info & BIT8) !== 0;
 	const hasRightOrigin = (info & BIT7) !== 0;
-	if (hasOrigin) readId(r);
-	if (hasRightOrigin) readId(r);
+	if (hasOrigin) readId(r, client, clock);
+	if (hasRightOrigin) readId(r, client, clock);
 	if (!hasOrigin && !hasRightOrigin) {
 		const parentIsRoot = r.varUint();
 		if (parentIsRoot === 1) r.varString();
-		else readId(r);
+		else readId(r, client, clock);
 		if ((info & BIT6) !== 0) r.varString(); // parentSub
 	}
 	return readContent(r, ref);
 }
 
-function readId(r: Reader): void {
-	r.varUint();
-	r.varUint();
+/**
+ * An item refers (origin, right origin, parent) only to what existed when it
+ * was made: for its own client, an earlier clock. Yjs checks references to
+ * other clients (missing ones wait as pending) but trusts these, and a forward
+ * one throws half-way through integration.
+ */
+function readId(r: Reader, client: number, clock: number): void {
+	const refClient = r.varUint();
+	const refClock = r.varUint();
+	if (refClient === client && refClock >= clock) throw new MalformedInput('forward reference');
 }
 
 /** Content refs from Yjs's `contentRefs`; returns the content's length. */
