@@ -31,8 +31,9 @@ export class RedisBus implements Bus {
 		this.#prefix = options.prefix ?? 'ensemble:';
 		this.#logger = options.logger;
 		const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false };
-		this.#pub = new Redis(options.url, { ...common, connectionName: 'ensemble-pub' });
-		this.#sub = new Redis(options.url, { ...common, connectionName: 'ensemble-sub' });
+		// Named after the prefix so an operator (or a test) can find them in CLIENT LIST.
+		this.#pub = new Redis(options.url, { ...common, connectionName: `${this.#prefix}pub` });
+		this.#sub = new Redis(options.url, { ...common, connectionName: `${this.#prefix}sub` });
 		for (const client of [this.#pub, this.#sub]) {
 			client.on('error', (err: Error) => this.#logger.warn({ err: err.message }, 'redis error'));
 		}
