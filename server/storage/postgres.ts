@@ -612,7 +612,9 @@ export class PostgresStorage implements EnsembleStorage {
 	async healthy(): Promise<boolean> {
 		if (this.#closed) return false;
 		try {
-			return (await this.#query('SELECT 1 AS ok'))[0]?.ok === 1;
+			// Through our own schema: a reachable server without our tables is not ready.
+			await this.#query('SELECT version FROM schema_migrations LIMIT 1');
+			return true;
 		} catch (err) {
 			this.#logger.warn({ err }, 'postgres: health check failed');
 			return false;

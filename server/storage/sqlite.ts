@@ -56,6 +56,7 @@ export class SqliteStorage implements EnsembleStorage {
 	readonly db: DatabaseSync;
 	readonly #committer: GroupCommitter;
 	readonly #clock: Clock;
+	readonly #logger: Logger;
 	readonly #statements = new Map<string, StatementSync>();
 	#closed = false;
 
@@ -63,6 +64,7 @@ export class SqliteStorage implements EnsembleStorage {
 		this.path = options.path;
 		this.#clock = options.clock ?? systemClock;
 		const logger = (options.logger ?? silentLogger).child({ storage: 'sqlite' });
+		this.#logger = logger;
 		this.db = new DatabaseSync(options.path);
 		try {
 			this.db.exec('PRAGMA journal_mode = WAL');
@@ -535,9 +537,10 @@ export class SqliteStorage implements EnsembleStorage {
 	async healthy(): Promise<boolean> {
 		if (this.#closed) return false;
 		try {
-			return this.#get('SELECT 1 AS ok')?.ok === 1;
-		} catch (_error) {
-			// Not swallowed: "unhealthy" is the report, and /readyz surfaces it.
+			this.#get('SELECT version FROM schema_migrations LIMIT 1');
+			return true;
+		} catch (err) {
+			this.#logger.warn({ err }, 'sqlite: health check failed');
 			return false;
 		}
 	}

@@ -81,3 +81,18 @@ export async function postgresUnreachable(): Promise<string | null> {
 		await client.end().catch(() => undefined);
 	}
 }
+
+const START = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+
+/**
+ * Null when PostgreSQL answers. Otherwise the reason, printed plainly with how to
+ * start it (the suite is then skipped); with CI=true it throws, failing the run.
+ */
+export async function postgresGate(): Promise<string | null> {
+	const unreachable = await postgresUnreachable();
+	if (!unreachable) return null;
+	const reason = `PostgreSQL not reachable at ${DATABASE_URL} (${unreachable}): start it with \`${START}\``;
+	if (process.env.CI === 'true') throw new Error(`CI=true requires PostgreSQL. ${reason}`);
+	console.warn(`\n*** Skipping a PostgreSQL storage suite. ${reason}\n`);
+	return reason;
+}
