@@ -1,0 +1,626 @@
+// One workspace as the JSON protocol sees it: its JSON connections, bridged to the
+// workspace's documents through the relay (COMPAT2…COMPAT9).
+//
+// Writes go through relay.write, so they are stored before anyone hears of them.
+// What JSON clients are sent leaves through one ordered outbox: a text edit's
+// acknowledgement and broadcast wait until it is stored, and nothing overtakes
+// them, so every JSON client sees the edits of a file in revision order.
+
+import * as encoding from 'lib0/encoding';
+import { applyAwarenessUpdate } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { CloseCode } from '../protocol/closeCodes.ts';
+import { VIEWS, schema, type DocKey, type View } from '../protocol/docs.ts';
+import type { UserId, WorkspaceId } from '../protocol/ids.ts';
+import { hasPermission, isRole, lowerRole, type Role } from '../protocol/roles.ts';
+import type { DocHandle, RelayApi } from '../relay/api.ts';
+import type { Clock, Logger } from '../runtime.ts';
+import type { CompatLimits, JsonConnection } from './connection.ts';
+import { toOperations, type ClientMessage, type TextOpMessage } from './messages.ts';
+import {
+	describeParamsEvents,
+	paramsMaps,
+	parseStatePath,
+	readState,
+	trainingStatus,
+	writeState,
+	type StateChange
+} from './state.ts';
+import { filesMap, TextFiles, type ApplyResult, type TextEdit } from './text.ts';
+
+/** Marks a transaction as this room's own write (Transaction.meta key). */
+const COMPAT_WRITE = Symbol('compat write');
+/** Origin of the awareness states the room sets for its JSON clients. */
+const PRESENCE_ORIGIN = Symbol('compat presence');
+
+interface WriteContext {
+	readonly room: CompatRoom;
+	readonly userId: UserId;
+	readonly stored: Promise<void>;
+}
+
+interface Handles {
+	readonly params: DocHandle;
+	readonly code: DocHandle;
+	readonly live: DocHandle;
+}
+
+export interface RoomDeps {
+	readonly relay: RelayApi;
+	readonly clock: Clock;
+	readonly logger: Logger;
+	readonly limits: CompatLimits;
+	/** The last connection left: the server forgets the room. */
+	readonly onEmpty: (room: CompatRoom) => void;
+}
+
+interface PresentClient {
+	readonly user: { id: string; name: string; color: string; role: string };
+	view: View;
+}
+
+interface PresentUser {
+	readonly id: string;
+	readonly name: string;
+	readonly color: string;
+	readonly role: string;
+	view: View;
+	clients: number;
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
+	let resolve!: () => void;
+	let reject!: (err: unknown) => void;
+	const promise = new Promise<void>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+	// Observed through the outbox; a rejection here is handled there.
+	promise.catch(() => undefined);
+	return { promise, resolve, reject };
+}
+
+function asView(v: unknown): View {
+	return typeof v === 'string' && (VIEWS as readonly string[]).includes(v)
+		? (v as View)
+		: 'dashboard';
+}
+
+/** Who wrote a transaction, when the relay says (duck-typed: the relay's origins are its own). */
+function authorOf(origin: unknown): string | null {
+	if (typeof origin !== 'object' || origin === null) return null;
+	const o = origin as { identity?: { id?: unknown }; author?: unknown };
+	if (typeof o.identity?.id === 'string') return o.identity.id;
+	if (typeof o.author === 'string') return o.author;
+	return null;
+}
+
+export class CompatRoom {
+	readonly workspace: WorkspaceId;
+	readonly conns = new Set<JsonConnection>();
+	disposed = false;
+
+	readonly #handles: Handles;
+	readonly #deps: RoomDeps;
+	readonly #log: Logger;
+	readonly #text: TextFiles;
+	#tail: Promise<void> = Promise.resolve();
+	readonly #clients = new Map<number, PresentClient>();
+	readonly #connsByClient = new Map<number, JsonConnection>();
+	readonly #users = new Map<string, PresentUser>();
+	readonly #cleanups: (() => void)[] = [];
+	readonly #renew: ReturnType<typeof setInterval>;
+
+	static async open(workspace: WorkspaceId, deps: RoomDeps): Promise<CompatRoom> {
+		const keys = (['params', 'code', 'live'] as const).map((doc) => ({ workspace, doc }));
+		const opened = await Promise.allSettled(keys.map((k) => deps.relay.open(k)));
+		const handles = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+		const failed = opened.find((r) => r.status === 'rejected');
+		const [params, code, live] = handles;
+		if (failed || !params || !code || !live) {
+			for (const h of handles) h.release();
+			throw failed?.reason ?? new Error('could not open the workspace documents');
+		}
+		return new CompatRoom(workspace, { params, code, live }, deps);
+	}
+
+	private constructor(workspace: WorkspaceId, handles: Handles, deps: RoomDeps) {
+		this.workspace = workspace;
+		this.#handles = handles;
+		this.#deps = deps;
+		this.#log = deps.logger.child({ workspace });
+		this.#text = new TextFiles(deps.limits.revisionsKept);
+		const files = filesMap(handles.code.doc);
+		this.#text.init(files);
+
+		const { hyperparameters, config } = paramsMaps(handles.params.doc);
+		const onHyper = (events: Y.YEvent<Y.AbstractType<unknown>>[], txn: Y.Transaction) =>
+			this.#onParams('hyperparameters', events, txn);
+		const onConfig = (events: Y.YEvent<Y.AbstractType<unknown>>[], txn: Y.Transaction) =>
+			this.#onParams('config', events, txn);
+		hyperparameters.observeDeep(onHyper);
+		config.observeDeep(onConfig);
+		const training = handles.live.doc.getMap<unknown>(schema.live.training);
+		const onTraining = (event: Y.YMapEvent<unknown>, txn: Y.Transaction) =>
+			this.#onTraining(event, txn);
+		training.observe(onTraining);
+		const onFiles = (events: Y.YEvent<Y.AbstractType<unknown>>[], txn: Y.Transaction) =>
+			this.#onFiles(files, events, txn);
+		files.observeDeep(onFiles);
+		const { awareness } = handles.live;
+		const onAwareness = (
+			change: { added: number[]; updated: number[]; removed: number[] },
+			origin: unknown
+		) => this.#onAwareness(change, origin);
+		awareness.on('change', onAwareness);
+		this.#cleanups.push(
+			() => hyperparameters.unobserveDeep(onHyper),
+			() => config.unobserveDeep(onConfig),
+			() => training.unobserve(onTraining),
+			() => files.unobserveDeep(onFiles),
+			() => awareness.off('change', onAwareness)
+		);
+		for (const [id, state] of awareness.getStates()) this.#track(id, state);
+
+		this.#renew = setInterval(() => {
+			for (const conn of this.conns) this.#setPresence(conn, true);
+		}, deps.limits.presenceRenewMs);
+		this.#renew.unref?.();
+	}
+
+	/** Takes a connection in; false if the room was disposed meanwhile (open a new one). */
+	add(conn: JsonConnection): boolean {
+		if (this.disposed) return false;
+		// Present first (others get user_joined), then the newcomer gets the state with itself in it.
+		this.#setPresence(conn, true);
+		this.conns.add(conn);
+		this.#connsByClient.set(conn.clientId, conn);
+		const { params, code, live } = this.#handles;
+		conn.send({
+			type: 'workspace_state',
+			state: readState(params.doc, live.doc),
+			users: [...this.#users.values()].map((u) => ({
+				id: u.id,
+				name: u.name,
+				color: u.color,
+				current_view: u.view
+			})),
+			you: {
+				id: conn.identity.id,
+				name: conn.identity.name,
+				color: conn.identity.color,
+				role: conn.identity.role,
+				client_id: conn.clientId
+			},
+			files: this.#text.snapshot(filesMap(code.doc))
+		});
+		conn.onClose(() => this.#remove(conn));
+		conn.attach((m) => this.#handle(conn, m));
+		return true;
+	}
+
+	/** A member's role changed or was revoked (null): at once, not at the next reconnect. */
+	setMemberRole(user: UserId, role: Role | null): void {
+		for (const conn of [...this.conns]) {
+			if (conn.identity.id !== user) continue;
+			if (!isRole(role)) {
+				conn.close(CloseCode.forbidden, 'access revoked');
+				continue;
+			}
+			const capped = conn.requestedRole ? lowerRole(role, conn.requestedRole) : role;
+			conn.identity = { ...conn.identity, role: capped };
+			this.#setPresence(conn, true);
+		}
+	}
+
+	closeAll(code: number, reason: string): void {
+		for (const conn of [...this.conns]) conn.close(code, reason);
+	}
+
+	/** Everything queued for JSON clients has been sent (or failed). */
+	settled(): Promise<void> {
+		return this.#tail;
+	}
+
+	dispose(): void {
+		if (this.disposed) return;
+		this.disposed = true;
+		clearInterval(this.#renew);
+		const conns = [...this.conns];
+		this.conns.clear();
+		for (const conn of conns) this.#setPresence(conn, false);
+		this.#connsByClient.clear();
+		for (const c of this.#cleanups.splice(0)) c();
+		const { params, code, live } = this.#handles;
+		params.release();
+		code.release();
+		live.release();
+	}
+
+	// Messages
+
+	#handle(conn: JsonConnection, m: ClientMessage): void {
+		try {
+			switch (m.type) {
+				case 'ping':
+					conn.send({ type: 'pong' });
+					return;
+				case 'state_update':
+					return this.#stateUpdate(conn, m.path, m.value);
+				case 'presence_update': {
+					if (m.updates.current_view !== undefined) conn.currentView = m.updates.current_view;
+					if (m.updates.cursor_position !== undefined)
+						conn.cursor = m.updates.cursor_position as typeof conn.cursor;
+					this.#setPresence(conn, true);
+					this.#broadcast(
+						{
+							type: 'presence_update',
+							user_id: conn.identity.id,
+							updates: m.updates,
+							timestamp: this.#now()
+						},
+						null
+					);
+					return;
+				}
+				case 'cursor_position':
+					conn.cursor = m.position as typeof conn.cursor;
+					this.#broadcast(
+						{
+							type: 'cursor_position',
+							user_id: conn.identity.id,
+							user_name: conn.identity.name,
+							user_color: conn.identity.color,
+							position: m.position,
+							view: m.view ?? 'code_editor'
+						},
+						conn
+					);
+					return;
+				case 'text_op':
+					return this.#textOp(conn, m);
+				case 'text_sync':
+					conn.send({ type: 'text_state', file: m.file, ...this.#text.file(m.file) });
+					return;
+			}
+		} catch (err) {
+			// A bug, not bad input (that was validated): say so, keep the process up.
+			this.#log.error(
+				{ err: err instanceof Error ? err.stack : String(err), type: m.type },
+				'compat message failed'
+			);
+			conn.close(CloseCode.internalError, 'server error');
+		}
+	}
+
+	#stateUpdate(conn: JsonConnection, path: string, value: unknown): void {
+		if (!hasPermission(conn.identity.role, 'edit_hyperparameters')) {
+			conn.error('forbidden', `a ${conn.identity.role} may not change the workspace state`);
+			return;
+		}
+		const parsed = parseStatePath(path);
+		if (!parsed.ok) {
+			conn.error(parsed.code, parsed.message);
+			return;
+		}
+		const size = JSON.stringify(value ?? null).length;
+		if (size > this.#deps.limits.maxValueBytes) {
+			conn.error(
+				'value_too_large',
+				`the value has ${size} bytes; at most ${this.#deps.limits.maxValueBytes}`
+			);
+			return;
+		}
+		let problem: string | null = null;
+		void this.#write(conn, { workspace: this.workspace, doc: 'params' }, (doc) => {
+			problem = writeState(doc, parsed.path, value);
+		}).then(
+			() => {
+				if (problem) conn.error('invalid_path', problem);
+			},
+			() => undefined
+		);
+	}
+
+	#textOp(conn: JsonConnection, m: TextOpMessage): void {
+		if (!hasPermission(conn.identity.role, 'edit_code')) {
+			conn.error('forbidden', `a ${conn.identity.role} may not edit code`);
+			return;
+		}
+		const ops = toOperations(m.ops);
+		let result: ApplyResult | null = null;
+		void this.#write(conn, { workspace: this.workspace, doc: 'code' }, (doc, stored) => {
+			result = this.#text.applyJson(doc, m.file, ops, conn.clientId, m.revision);
+			if (!result.ok) return;
+			const edit = result.edit;
+			this.#enqueue(stored, () => {
+				conn.send({ type: 'text_op_ack', file: edit.file, revision: edit.revision });
+				this.#sendEdit(edit, conn.identity.id, conn);
+			});
+		}).then(
+			() => {
+				const r: ApplyResult | null = result;
+				if (r && !r.ok) conn.error(r.code, r.message);
+			},
+			() => undefined
+		);
+	}
+
+	/**
+	 * A write through the relay, marked as this room's own so the observers know
+	 * who made it and wait for it to be stored. Resolves once stored; rejects after
+	 * telling the connection (and everyone, when storage failed).
+	 */
+	#write(
+		conn: JsonConnection,
+		key: DocKey,
+		change: (doc: Y.Doc, stored: Promise<void>) => void
+	): Promise<void> {
+		const stored = deferred();
+		let ran = false;
+		const written = this.#deps.relay.write(key, conn.identity.id, (doc) => {
+			ran = true;
+			doc._transaction?.meta.set(COMPAT_WRITE, {
+				room: this,
+				userId: conn.identity.id,
+				stored: stored.promise
+			} satisfies WriteContext);
+			change(doc, stored.promise);
+		});
+		void written.then(
+			() => stored.resolve(),
+			(err: unknown) => stored.reject(err)
+		);
+		return written.catch((err: unknown) => {
+			this.#log.error(
+				{ err: String(err), doc: key.doc, user: conn.identity.id, ran },
+				'compat write failed'
+			);
+			if (!ran) conn.error('unavailable', 'the workspace is not available right now; try again');
+			throw err;
+		});
+	}
+
+	// From the documents to JSON clients
+
+	#onParams(
+		root: 'hyperparameters' | 'config',
+		events: Y.YEvent<Y.AbstractType<unknown>>[],
+		txn: Y.Transaction
+	): void {
+		const changes = describeParamsEvents(root, events).filter(
+			(c) => root === 'hyperparameters' || !/^(hyperparameters|training_status)(\.|$)/.test(c.path)
+		);
+		if (changes.length === 0 || this.conns.size === 0) return;
+		const own = this.#own(txn);
+		const userId = own?.userId ?? authorOf(txn.origin);
+		this.#sendStateChanges(changes, userId, own?.stored ?? Promise.resolve());
+	}
+
+	#onTraining(event: Y.YMapEvent<unknown>, txn: Y.Transaction): void {
+		if (!event.keysChanged.has('status') || this.conns.size === 0) return;
+		const old = event.changes.keys.get('status')?.oldValue as unknown;
+		this.#sendStateChanges(
+			[
+				{
+					path: 'training_status',
+					value: trainingStatus(this.#handles.live.doc),
+					old_value: (old ?? 'idle') as StateChange['old_value']
+				}
+			],
+			authorOf(txn.origin),
+			Promise.resolve()
+		);
+	}
+
+	#sendStateChanges(changes: StateChange[], userId: string | null, ready: Promise<void>): void {
+		const timestamp = this.#now();
+		this.#enqueue(ready, () => {
+			for (const c of changes) {
+				this.#broadcast({ type: 'state_update', ...c, user_id: userId, timestamp }, null);
+			}
+		});
+	}
+
+	#onFiles(
+		files: Y.Map<unknown>,
+		events: Y.YEvent<Y.AbstractType<unknown>>[],
+		txn: Y.Transaction
+	): void {
+		if (this.#own(txn)) return;
+		const edits = this.#text.fromYjs(files, events, txn);
+		const userId = authorOf(txn.origin);
+		for (const edit of edits) {
+			const ytext = files.get(edit.file);
+			if (ytext instanceof Y.Text && !this.#text.consistent(edit.file, ytext)) {
+				// Should not happen; if it does, JSON clients start the file over rather than drift.
+				this.#log.error({ file: edit.file }, 'compat text mirror out of step; resetting the file');
+				const state = this.#text.reset(edit.file, ytext);
+				this.#enqueue(Promise.resolve(), () =>
+					this.#broadcast({ type: 'text_state', file: edit.file, ...state }, null)
+				);
+				continue;
+			}
+			this.#enqueue(Promise.resolve(), () => this.#sendEdit(edit, userId, null));
+		}
+	}
+
+	#sendEdit(edit: TextEdit, userId: string | null, except: JsonConnection | null): void {
+		this.#broadcast(
+			{
+				type: 'text_op',
+				file: edit.file,
+				revision: edit.revision,
+				ops: edit.ops,
+				client_id: edit.client,
+				user_id: userId
+			},
+			except
+		);
+	}
+
+	#own(txn: Y.Transaction): WriteContext | null {
+		const ctx = txn.meta.get(COMPAT_WRITE) as WriteContext | undefined;
+		return ctx?.room === this ? ctx : null;
+	}
+
+	// Presence
+
+	#setPresence(conn: JsonConnection, present: boolean): void {
+		const { id, name, color, role } = conn.identity;
+		const state = present
+			? {
+					user: { id, name, color, role },
+					current_view: conn.currentView,
+					cursor_position: conn.cursor,
+					client: 'seed-json'
+				}
+			: null;
+		conn.awarenessClock++;
+		const e = encoding.createEncoder();
+		encoding.writeVarUint(e, 1);
+		encoding.writeVarUint(e, conn.clientId);
+		encoding.writeVarUint(e, conn.awarenessClock);
+		encoding.writeVarString(e, JSON.stringify(state));
+		applyAwarenessUpdate(this.#handles.live.awareness, encoding.toUint8Array(e), PRESENCE_ORIGIN);
+	}
+
+	#track(clientID: number, state: Record<string, unknown> | undefined): PresentClient | null {
+		const user = state?.user as Record<string, unknown> | undefined;
+		if (!user || typeof user.id !== 'string') {
+			this.#clients.delete(clientID);
+			return null;
+		}
+		const client: PresentClient = {
+			user: {
+				id: user.id,
+				name: typeof user.name === 'string' ? user.name : '',
+				color: typeof user.color === 'string' ? user.color : '',
+				role: typeof user.role === 'string' ? user.role : 'viewer'
+			},
+			view: asView(state?.current_view)
+		};
+		this.#clients.set(clientID, client);
+		return client;
+	}
+
+	#onAwareness(
+		change: { added: number[]; updated: number[]; removed: number[] },
+		origin: unknown
+	): void {
+		const states = this.#handles.live.awareness.getStates();
+		const viewChanges: { userId: string; view: View }[] = [];
+		for (const id of [...change.added, ...change.updated]) {
+			const before = this.#clients.get(id);
+			const after = this.#track(id, states.get(id));
+			if (after && before && before.view !== after.view && origin !== PRESENCE_ORIGIN) {
+				viewChanges.push({ userId: after.user.id, view: after.view });
+			}
+		}
+		// A stock y-websocket client echoes every state it hears, and the relay lets
+		// it claim the client ids of states the server set (they have no owner
+		// there), so they are removed when it leaves: JSON clients still here are
+		// put back at once instead of "leaving".
+		const reassert: JsonConnection[] = [];
+		for (const id of change.removed) {
+			const conn = this.#connsByClient.get(id);
+			if (conn && this.conns.has(conn)) reassert.push(conn);
+			else this.#clients.delete(id);
+		}
+		if (reassert.length > 0) {
+			queueMicrotask(() => {
+				for (const conn of reassert) if (this.conns.has(conn)) this.#setPresence(conn, true);
+			});
+		}
+
+		const now = new Map<string, PresentUser>();
+		for (const c of this.#clients.values()) {
+			const u = now.get(c.user.id);
+			if (u) u.clients++;
+			else now.set(c.user.id, { ...c.user, view: c.view, clients: 1 });
+		}
+		const timestamp = this.#now();
+		for (const [id, u] of now) {
+			const prev = this.#users.get(id);
+			if (prev) u.view = viewChanges.find((v) => v.userId === id)?.view ?? prev.view;
+			else {
+				this.#broadcast(
+					{
+						type: 'user_joined',
+						user: { id, name: u.name, color: u.color, role: u.role },
+						timestamp
+					},
+					null
+				);
+			}
+		}
+		for (const [id, u] of this.#users) {
+			if (!now.has(id))
+				this.#broadcast({ type: 'user_left', user: { id, name: u.name }, timestamp }, null);
+		}
+		this.#users.clear();
+		for (const [id, u] of now) this.#users.set(id, u);
+		for (const v of viewChanges) {
+			this.#broadcast(
+				{
+					type: 'presence_update',
+					user_id: v.userId,
+					updates: { current_view: v.view },
+					timestamp
+				},
+				null
+			);
+		}
+	}
+
+	// Plumbing
+
+	#remove(conn: JsonConnection): void {
+		if (!this.conns.delete(conn)) return;
+		this.#connsByClient.delete(conn.clientId);
+		this.#setPresence(conn, false);
+		if (this.conns.size === 0) this.#deps.onEmpty(this);
+	}
+
+	#broadcast(message: object, except: JsonConnection | null): void {
+		for (const conn of this.conns) if (conn !== except) conn.send(message);
+	}
+
+	/** Sends in order: `deliver` runs after everything enqueued before it, once `ready` resolves. */
+	#enqueue(ready: Promise<void>, deliver: () => void): void {
+		this.#tail = this.#tail
+			.then(() => ready)
+			.then(deliver, (err: unknown) => this.#storeFailed(err))
+			.catch((err: unknown) =>
+				this.#log.error(
+					{ err: err instanceof Error ? err.stack : String(err) },
+					'compat delivery failed'
+				)
+			);
+	}
+
+	/**
+	 * A JSON edit was applied in memory but could not be stored. Its author must not
+	 * be told it was accepted, and the others must not build on it: everyone
+	 * reconnects and starts over from the documents.
+	 */
+	#storeFailed(err: unknown): void {
+		if (this.conns.size === 0) return;
+		this.#log.error(
+			{ err: String(err) },
+			'a compat write was not stored; closing JSON connections'
+		);
+		for (const conn of [...this.conns]) {
+			conn.send({
+				type: 'error',
+				code: 'not_saved',
+				message: 'the server could not save a change; reconnect'
+			});
+			conn.close(CloseCode.internalError, 'storage failed');
+		}
+	}
+
+	#now(): string {
+		return new Date(this.#deps.clock.now()).toISOString();
+	}
+}
