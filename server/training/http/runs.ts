@@ -31,18 +31,21 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 	api.post(
 		'/api/workspaces/:id/runs',
 		{
+			// No body at all means "the defaults" (scripts and curl send none).
+			preValidation: (request, _reply, done) => {
+				request.body ??= {};
+				done();
+			},
 			schema: {
 				tags,
 				summary:
 					'Start a built-in run (empty body: the bundled Iris with the current hyperparameters). 201 started, 202 queued.',
 				params: WorkspaceParams,
-				body: Type.Optional(
-					Type.Object({
-						dataset: Type.Optional(Id),
-						target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-						name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
-					})
-				),
+				body: Type.Object({
+					dataset: Type.Optional(Id),
+					target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+					name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+				}),
 				response: {
 					201: Type.Object({
 						run: RunSchema,
