@@ -10,6 +10,8 @@ export interface RelayLimits {
 	readonly maxBufferedBytes: number;
 	/** Awareness changes of a room are merged and sent once per this many ms. */
 	readonly awarenessTickMs: number;
+	/** Bare awareness renewals (unchanged states) are merged and sent once per this many ms. */
+	readonly awarenessRenewalMs: number;
 	/** Compact a loaded document once this many updates were appended since its snapshot. */
 	readonly compactAfterUpdates: number;
 	/** First retry delay after a failed store write (doubles up to 5 s). */
@@ -22,6 +24,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
 	messageBurst: 1000,
 	maxBufferedBytes: 16 * 1024 * 1024,
 	awarenessTickMs: 20,
+	awarenessRenewalMs: 2000,
 	compactAfterUpdates: 1000,
 	storeRetryMs: 100
 };

@@ -2,7 +2,10 @@
 // the connection that introduced them, states stamped with the real identity,
 // and changes merged per tick into one frame encoded once for every recipient
 // (PRES1…PRES4). The stock server forwards each renewal on its own, which at
-// N clients costs N² sends; merging costs N per tick.
+// N clients costs N² sends; here changes go out once per tick (awarenessTickMs)
+// and bare renewals (same state, new clock: every client's every 15 s) once per
+// renewal tick, which is still far inside the 30 s after which clients drop a
+// state that was not renewed.
 
 import type * as Y from 'yjs';
 import {
@@ -33,6 +36,7 @@ interface AwarenessChange {
 
 export interface PresenceDeps {
 	readonly tickMs: number;
+	readonly renewalTickMs: number;
 	readonly logger: Logger;
 	connections(): Iterable<Connection>;
 	/** Publishes stamped states of this process's clients to other processes. */
@@ -42,9 +46,12 @@ export interface PresenceDeps {
 export class Presence {
 	readonly awareness: Awareness;
 	readonly #owners = new Map<number, Owner>();
-	readonly #dirty = new Set<number>();
-	readonly #dirtyLocal = new Set<number>();
+	/** Changed states, sent at the next tick. */
+	readonly #changed = new Dirty();
+	/** Renewed states (clock only), sent at the next renewal tick. */
+	readonly #renewed = new Dirty();
 	#timer: ReturnType<typeof setTimeout> | null = null;
+	#renewalTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #deps: PresenceDeps;
 
 	constructor(doc: Y.Doc, deps: PresenceDeps) {
@@ -52,10 +59,18 @@ export class Presence {
 		this.awareness = new Awareness(doc);
 		// The server itself is not present.
 		this.awareness.setLocalState(null);
+		// 'update' reports every applied entry (renewals too), 'change' only real changes.
 		this.awareness.on('update', (change: AwarenessChange, origin: unknown) => {
-			this.#mark(change.added, origin);
-			this.#mark(change.updated, origin);
-			this.#mark(change.removed, origin);
+			for (const ids of [change.added, change.updated, change.removed])
+				this.#renewed.mark(ids, origin);
+			this.#scheduleRenewals();
+		});
+		this.awareness.on('change', (change: AwarenessChange, origin: unknown) => {
+			for (const ids of [change.added, change.updated, change.removed])
+				this.#changed.mark(ids, origin);
+			if (!this.#timer && this.#changed.size > 0) {
+				this.#timer = setTimeout(() => this.#tick(), this.#deps.tickMs);
+			}
 		});
 	}
 
@@ -133,31 +148,65 @@ export class Presence {
 
 	destroy(): void {
 		if (this.#timer) clearTimeout(this.#timer);
+		if (this.#renewalTimer) clearTimeout(this.#renewalTimer);
 		this.#timer = null;
+		this.#renewalTimer = null;
 		this.awareness.destroy();
 	}
 
-	#mark(ids: readonly number[], origin: unknown): void {
-		if (ids.length === 0) return;
-		for (const id of ids) {
-			this.#dirty.add(id);
-			// Timeouts and remote changes are each process's own business.
-			if (origin !== REMOTE_PRESENCE && origin !== 'timeout') this.#dirtyLocal.add(id);
-		}
-		if (!this.#timer) this.#timer = setTimeout(() => this.#tick(), this.#deps.tickMs);
+	#scheduleRenewals(): void {
+		if (this.#renewalTimer || this.#renewed.size === 0) return;
+		this.#renewalTimer = setTimeout(() => {
+			this.#renewalTimer = null;
+			this.#send(this.#renewed);
+		}, this.#deps.renewalTickMs);
 	}
 
 	#tick(): void {
 		this.#timer = null;
+		// What goes out now carries the newest clock: no need to renew it again.
+		this.#renewed.subtract(this.#changed);
+		this.#send(this.#changed);
+	}
+
+	/** Encodes the dirty states once for every local connection, and once for the bus. */
+	#send(dirty: Dirty): void {
 		const meta = this.awareness.meta;
-		const ids = [...this.#dirty].filter((id) => meta.has(id));
-		const local = [...this.#dirtyLocal].filter((id) => meta.has(id));
-		this.#dirty.clear();
-		this.#dirtyLocal.clear();
+		const ids = [...dirty.all].filter((id) => meta.has(id));
+		const local = [...dirty.local].filter((id) => meta.has(id));
+		dirty.clear();
 		if (ids.length > 0) {
 			const frame = awarenessFrame(encodeAwarenessUpdate(this.awareness, ids));
 			for (const conn of this.#deps.connections()) conn.send(frame);
 		}
 		if (local.length > 0) this.#deps.publish(encodeAwarenessUpdate(this.awareness, local));
+	}
+}
+
+/** Client IDs to send: all of them to local connections, local ones also to the bus. */
+class Dirty {
+	readonly all = new Set<number>();
+	readonly local = new Set<number>();
+
+	get size(): number {
+		return this.all.size;
+	}
+
+	mark(ids: readonly number[], origin: unknown): void {
+		for (const id of ids) {
+			this.all.add(id);
+			// Timeouts and remote changes are each process's own business.
+			if (origin !== REMOTE_PRESENCE && origin !== 'timeout') this.local.add(id);
+		}
+	}
+
+	subtract(other: Dirty): void {
+		for (const id of other.all) this.all.delete(id);
+		for (const id of other.local) this.local.delete(id);
+	}
+
+	clear(): void {
+		this.all.clear();
+		this.local.clear();
 	}
 }

@@ -98,6 +98,7 @@ export class Room implements ConnectionHost {
 		this.#retryMs = deps.limits.storeRetryMs;
 		this.presence = new Presence(this.doc, {
 			tickMs: deps.limits.awarenessTickMs,
+			renewalTickMs: deps.limits.awarenessRenewalMs,
 			logger: deps.logger,
 			connections: () => this.conns,
 			publish: (update) => deps.publishAwareness(update)

@@ -136,6 +136,24 @@ describe('presence', () => {
 		expect(frames).toBeLessThanOrEqual(4);
 	});
 
+	it('[PRES4] a bare renewal (same state, new clock) waits for the renewal tick; changes do not', async () => {
+		harness = await startRelay({ limits: { awarenessTickMs: 5, awarenessRenewalMs: 400 } });
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		const sender = raw(ROOM, query('sue', 'editor'));
+		await Promise.all([watcher.opened(), sender.opened()]);
+		sender.send(presence(31, 1, { cursor: 1 }));
+		expect(awarenessOf(await watcher.next(MessageType.awareness))[0]?.clock).toBe(1);
+		const renewedAt = Date.now();
+		sender.send(presence(31, 2, { cursor: 1 }));
+		const renewal = awarenessOf(await watcher.next(MessageType.awareness));
+		expect(renewal[0]?.clock).toBe(2);
+		expect(Date.now() - renewedAt).toBeGreaterThanOrEqual(300);
+		sender.send(presence(31, 3, { cursor: 2 }));
+		const changedAt = Date.now();
+		expect(awarenessOf(await watcher.next(MessageType.awareness))[0]?.state?.cursor).toBe(2);
+		expect(Date.now() - changedAt).toBeLessThan(300);
+	});
+
 	it('[PRES5] presentUsers merges over rooms with the current view', async () => {
 		harness = await startRelay();
 		const a = raw(`${WS}/code`, query('alice', 'editor'));
