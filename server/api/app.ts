@@ -39,6 +39,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 		loggerInstance: httpLogger,
 		trustProxy: ctx.config.trustProxy,
 		bodyLimit: 1024 * 1024,
+		// Coerce scalars in query strings, but never turn `["x"]` into `"x"` in a body.
+		ajv: { customOptions: { coerceTypes: true } },
 		// Ids are random; a shorter request id keeps logs readable.
 		genReqId: (() => {
 			let n = 0;
