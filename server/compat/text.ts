@@ -86,7 +86,7 @@ export class TextFiles {
 			return { ok: false, code: 'not_a_text_file', message: `${file} is not a text file` };
 		}
 		let ytext: Y.Text | undefined = existing;
-		const state = this.#state(file, ytext?.toJSON() ?? '');
+		const state = this.#files.get(file) ?? this.#state(file, ytext?.toJSON() ?? '');
 		const rebased = state.log.rebase(ops, client, revision);
 		if (!rebased.ok) return rebased;
 		const effective = rebased.ops.filter((op) => op.type !== 'retain');

@@ -9,24 +9,13 @@ import {
 	type Operation
 } from '../../server/compat/ot.ts';
 import { RevisionLog } from '../../server/compat/revisionLog.ts';
+import { rng } from './random.ts';
 import {
 	FRIENDSFOREVER,
 	loadConcurrentTrace,
 	TraceAgent,
 	type ServerTextMessage
 } from './trace.ts';
-
-/** A small seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** The server side of one file, as CompatServer runs it, minus the sockets. */
 class MemoryServer {
