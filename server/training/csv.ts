@@ -26,10 +26,23 @@ export interface Column {
 	readonly distinct: number;
 }
 
-/** A checked table: numeric columns hold numbers, text columns strings. */
+/**
+ * A checked table, by column: a numeric column is a Float64Array (transferred
+ * from the parsing worker without copying), a text column an array of strings.
+ */
 export interface Table {
 	readonly columns: readonly Column[];
-	readonly rows: ReadonlyArray<ReadonlyArray<number | string>>;
+	readonly rowCount: number;
+	readonly values: ReadonlyArray<Float64Array | readonly string[]>;
+}
+
+/** The first `n` rows, row by row (for previews). */
+export function headRows(table: Table, n: number): Array<Array<number | string>> {
+	const rows: Array<Array<number | string>> = [];
+	for (let r = 0; r < Math.min(n, table.rowCount); r++) {
+		rows.push(table.values.map((column) => column[r] ?? ''));
+	}
+	return rows;
 }
 
 interface ParsedRecord {
@@ -169,8 +182,10 @@ export function parseCsv(
 	}
 	const columns = typeColumns(header, body);
 	if (!columns.ok) return columns;
-	const rows = body.map((row) =>
-		row.record.map((cell, c) => (columns.value[c]?.type === 'number' ? Number(cell) : cell))
+	const values = columns.value.map((column, c) =>
+		column.type === 'number'
+			? Float64Array.from(body, (row) => Number(row.record[c]))
+			: body.map((row) => row.record[c] ?? '')
 	);
-	return { ok: true, value: { columns: columns.value, rows } };
+	return { ok: true, value: { columns: columns.value, rowCount: body.length, values } };
 }

@@ -6,11 +6,12 @@ import type { Clock } from '../runtime.ts';
 import type { Storage } from '../storage/types.ts';
 import {
 	DEFAULT_CSV_LIMITS,
-	parseCsv,
+	headRows,
 	type ColumnType,
 	type CsvLimits,
 	type Table
 } from './csv.ts';
+import { parseCsvOffThread } from './parseOffThread.ts';
 import { IRIS_ID, IRIS_NAME, IRIS_TARGET, irisTable } from './datasets.ts';
 import { notFound, TrainingError } from './errors.ts';
 
@@ -55,7 +56,7 @@ export class DatasetService {
 		content: Uint8Array,
 		by: UserId
 	): Promise<DatasetInfo> {
-		const parsed = parseCsv(content, this.#limits);
+		const parsed = await parseCsvOffThread(content, this.#limits);
 		if (!parsed.ok) throw new TrainingError(400, 'invalid_csv', `${name}: ${parsed.message}`);
 		const dataset = {
 			id: newId() as string,
@@ -82,7 +83,7 @@ export class DatasetService {
 
 	async preview(workspace: WorkspaceId, id: string, rows: number): Promise<Preview> {
 		const { table, info } = await this.table(workspace, id);
-		return { ...info, sample: table.rows.slice(0, rows).map((r) => [...r]) };
+		return { ...info, sample: headRows(table, rows) };
 	}
 
 	async remove(workspace: WorkspaceId, id: string): Promise<void> {
@@ -109,12 +110,12 @@ export class DatasetService {
 		const cacheKey = `${workspace}/${id}`;
 		let table = this.#cache.get(cacheKey);
 		if (!table) {
-			const parsed = parseCsv(content, this.#limits);
+			const parsed = await parseCsvOffThread(content, this.#limits);
 			// It was checked at upload; failing now means the limits changed since.
 			if (!parsed.ok)
 				throw new TrainingError(400, 'invalid_csv', `${dataset.name}: ${parsed.message}`);
+			this.#remember(cacheKey, parsed.value);
 			table = parsed.value;
-			this.#remember(cacheKey, table);
 		}
 		return {
 			table,
@@ -156,7 +157,7 @@ function describe(
 		id,
 		name,
 		bundled,
-		rows: table.rows.length,
+		rows: table.rowCount,
 		columns: table.columns.map((c) => ({ ...c })),
 		default_target: bundled ? IRIS_TARGET : (text?.name ?? last?.name ?? ''),
 		bytes,

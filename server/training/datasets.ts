@@ -17,16 +17,17 @@ export function irisTable(): Table {
 	if (iris) return iris;
 	const names = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 	const classes = getClasses();
-	const rows = getNumbers().map((features, i) => [...features, classes[i] ?? '']);
+	const numbers = getNumbers();
+	const values = names.map((_, c) => Float64Array.from(numbers, (row) => row[c] ?? NaN));
 	const columns: Column[] = [
-		...names.map((name, c) => ({
-			name,
+		...values.map((column, c) => ({
+			name: names[c] ?? '',
 			type: 'number' as const,
-			distinct: new Set(rows.map((r) => r[c])).size
+			distinct: new Set(column).size
 		})),
 		{ name: IRIS_TARGET, type: 'text', distinct: new Set(classes).size }
 	];
-	iris = { columns, rows };
+	iris = { columns, rowCount: classes.length, values: [...values, classes] };
 	return iris;
 }
 
@@ -54,9 +55,10 @@ export function toTrainingData(table: Table, target: string): ParseResult<Traini
 		};
 	}
 	const classIndex = new Map<string, number>();
-	const labels = new Int32Array(table.rows.length);
-	for (const [r, row] of table.rows.entries()) {
-		const key = String(row[t]);
+	const labels = new Int32Array(table.rowCount);
+	const targetValues = table.values[t] ?? [];
+	for (let r = 0; r < table.rowCount; r++) {
+		const key = String(targetValues[r]);
 		let index = classIndex.get(key);
 		if (index === undefined) {
 			index = classIndex.size;
@@ -76,11 +78,12 @@ export function toTrainingData(table: Table, target: string): ParseResult<Traini
 			message: `the target '${target}' has only one value; a classifier needs at least two classes`
 		};
 	}
+	const featureColumns = table.values.filter((_, i) => i !== t) as Float64Array[];
 	const featureNames = table.columns.filter((_, i) => i !== t).map((c) => c.name);
-	const features = new Float32Array(table.rows.length * featureNames.length);
-	let k = 0;
-	for (const row of table.rows) {
-		for (const [c, cell] of row.entries()) if (c !== t) features[k++] = cell as number;
+	const n = featureNames.length;
+	const features = new Float32Array(table.rowCount * n);
+	for (const [f, column] of featureColumns.entries()) {
+		for (let r = 0; r < table.rowCount; r++) features[r * n + f] = column[r] ?? NaN;
 	}
 	return { ok: true, value: { features, labels, featureNames, classes: [...classIndex.keys()] } };
 }

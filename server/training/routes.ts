@@ -31,7 +31,7 @@ export const trainingRoutes: FastifyPluginAsync<TrainingRoutesOptions> = async (
 		return fallback(error, request, reply);
 	});
 	await app.register(fastifyMultipart, {
-		limits: { files: 1, fields: 10, fileSize: service.datasets.maxBytes }
+		limits: { files: 1, fields: 10, fileSize: service.datasets.maxBytes + 1 }
 	});
 	runRoutes(app, ctx, service);
 	datasetRoutes(app, ctx, service);

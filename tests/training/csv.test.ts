@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../server/training/csv.ts';
+import { headRows, parseCsv } from '../../server/training/csv.ts';
 import { irisTable, toTrainingData } from '../../server/training/datasets.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -20,10 +20,11 @@ describe('CSV upload checks', () => {
 			['b', 'number'],
 			['label', 'text']
 		]);
-		expect(result.value.rows).toEqual([
+		expect(headRows(result.value, 10)).toEqual([
 			[1, 2.5, 'x'],
 			[3, -400, 'y']
 		]);
+		expect(result.value.values[0]).toBeInstanceOf(Float64Array);
 	});
 
 	it('[DATA2] an empty file is refused as empty', () => {

@@ -55,21 +55,22 @@ export function datasetRoutes(
 				);
 			}
 			const file = await request.file({
-				limits: { fileSize: service.datasets.maxBytes, files: 1 }
+				limits: { fileSize: service.datasets.maxBytes + 1, files: 1 }
 			});
 			if (!file) throw badRequest('The form has no file: send the CSV in the field "file".');
 			if (file.fieldname !== 'file')
 				throw badRequest(`The file must be in the field "file", not "${file.fieldname}".`);
+			const tooLarge = () =>
+				new TrainingError(
+					413,
+					'invalid_csv',
+					`${datasetName(file.filename)}: the file is too large; at most ${service.datasets.maxBytes} bytes are allowed`
+				);
 			const content = await file.toBuffer().catch((err: unknown) => {
-				if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-					throw new TrainingError(
-						413,
-						'invalid_csv',
-						`${datasetName(file.filename)}: the file is too large; at most ${service.datasets.maxBytes} bytes are allowed`
-					);
-				}
-				throw err;
+				throw (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? tooLarge() : err;
 			});
+			// The limit is one byte over the maximum, so a truncated file is always detected here.
+			if (file.file.truncated || content.byteLength > service.datasets.maxBytes) throw tooLarge();
 			const dataset = await service.datasets.upload(
 				caller.workspace,
 				datasetName(file.filename),
