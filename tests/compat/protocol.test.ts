@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { startTestServer, makeTeam, type Team, type TestServer } from '../helpers/server.ts';
 import { connectPeer, docReaches, synced, type Peer } from '../helpers/yjs.ts';
 import type { ApiClient } from '../helpers/http.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import { JsonClient, textClient, type ServerMessage, type TextOp } from './jsonClient.ts';
 
 let server: TestServer;
@@ -53,6 +54,31 @@ describe('identity and roles', () => {
 		c.send({ type: 'state_update', path: 'hyperparameters.learning_rate', value: 0.5 });
 		const err = await c.waitFor((m) => m.type === 'error', 'error', from);
 		expect(err.code).toBe('forbidden');
+	});
+});
+
+describe('role changes', () => {
+	it('[COMPAT13] a demoted editor is read-only at once; a removed one is closed with 4403', async () => {
+		const bob = await team.add('Bob', 'editor');
+		const c = await json(bob.client);
+		const patched = await team.owner.patch(`/api/workspaces/${team.workspace}/members/${bob.id}`, {
+			role: 'viewer'
+		});
+		expect(patched.status).toBe(200);
+		const from = c.mark();
+		c.send({ type: 'state_update', path: 'hyperparameters.epochs', value: 3 });
+		const err = await c.waitFor((m) => m.type === 'error', 'refusal after demotion', from);
+		expect(err.code).toBe('forbidden');
+		const removed = await team.owner.delete(`/api/workspaces/${team.workspace}/members/${bob.id}`);
+		expect(removed.status).toBeLessThan(300);
+		expect(await withDeadline(c.closed, 'close after removal', 1000)).toBe(4403);
+	});
+
+	it('[COMPAT13] deleting the workspace closes its JSON connections with 4404', async () => {
+		const c = await json(team.owner);
+		const deleted = await team.owner.delete(`/api/workspaces/${team.workspace}`);
+		expect(deleted.status).toBeLessThan(300);
+		expect(await withDeadline(c.closed, 'close after delete', 1000)).toBe(4404);
 	});
 });
 
@@ -327,6 +353,15 @@ describe('text', () => {
 		await follower.waitFor((m) => m.type === 'text_op' && m.revision === 4, 'second Yjs op');
 		expect(ot.text).toBe(textOf(code.doc, 'main.py'));
 		expect(ot.text).toBe('(1)\n# hi\nx = 2\n');
+		// text_sync starts a file over: its content and revision now
+		const fromSync = follower.mark();
+		follower.send({ type: 'text_sync', file: 'main.py' });
+		expect(await follower.waitFor((m) => m.type === 'text_state', 'text_state', fromSync)).toEqual({
+			type: 'text_state',
+			file: 'main.py',
+			content: '(1)\n# hi\nx = 2\n',
+			revision: 4
+		});
 	});
 });
 
