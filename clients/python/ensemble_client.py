@@ -361,7 +361,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     run = sub.add_parser("run", help="fetch a workspace code file, run it here and report it live")
     run.add_argument("file")
     run.add_argument("--name")
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script (after --)")
+    run.add_argument("args", nargs="*", help="arguments for the script (put them after --)")
     args = parser.parse_args(argv)
     client = _client_from(args)
     try:
@@ -401,8 +401,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     output = f.read().splitlines()
             print(client.finish(args.run_id, args.status, args.message, output)["status"])
         elif args.command == "run":
-            extra = args.args[1:] if args.args[:1] == ["--"] else args.args
-            record = run_file(client, args.file, args.name, extra)
+            record = run_file(client, args.file, args.name, args.args)
             print(f"run {record['id']}: {record['status']}", file=sys.stderr)
             return 0 if record["status"] == "completed" else 1
     except EnsembleError as err:
