@@ -14,6 +14,9 @@ import type { DocName } from '$shared/docs.ts';
 import { LOCAL_PREFIX } from '../local.ts';
 import { PendingChanges } from './pending.ts';
 
+/** Transaction origin of replayed unsaved changes (already counted as pending). */
+const JOURNAL = Symbol('ensemble-journal');
+
 export interface ClosedInfo {
 	readonly code: number;
 	readonly message: string;
@@ -48,7 +51,10 @@ export class DocConnection {
 	constructor(workspaceId: string, name: DocName, options: { connect: boolean }) {
 		this.name = name;
 		this.persistence = new IndexeddbPersistence(`${LOCAL_PREFIX}${workspaceId}/${name}`, this.doc);
-		this.persistence.on('synced', () => (this.loaded = true));
+		this.persistence.on('synced', () => {
+			this.replayJournal();
+			this.loaded = true;
+		});
 		this.pendingChanges = new PendingChanges(`pending:${workspaceId}/${name}`);
 		this.pending = this.pendingChanges.count;
 		this.provider = new WebsocketProvider(relayUrl(workspaceId), name, this.doc, {
@@ -84,6 +90,15 @@ export class DocConnection {
 		});
 	}
 
+	/** Re-applies unsaved changes that the IndexedDB copy may have missed. */
+	private replayJournal(): void {
+		const updates = this.pendingChanges.updates();
+		if (updates.length === 0) return;
+		this.doc.transact(() => {
+			for (const update of updates) Y.applyUpdate(this.doc, update, JOURNAL);
+		}, JOURNAL);
+	}
+
 	private onPermissionDenied(reason: string): void {
 		this.readOnly = true;
 		// A viewer's empty sync step is refused too; only unsaved edits are news.
@@ -92,10 +107,14 @@ export class DocConnection {
 		}
 	}
 
-	private readonly onUpdate = (_update: Uint8Array, origin: unknown): void => {
+	private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
 		// Remote changes (the relay) and the local copy being loaded are not ours to save.
-		if (origin === this.provider || origin === this.persistence) return;
-		this.pendingChanges.record(this.doc.clientID, Y.getState(this.doc.store, this.doc.clientID));
+		if (origin === this.provider || origin === this.persistence || origin === JOURNAL) return;
+		this.pendingChanges.record(
+			this.doc.clientID,
+			Y.getState(this.doc.store, this.doc.clientID),
+			update
+		);
 		this.pending = this.pendingChanges.count;
 	};
 

@@ -2,8 +2,13 @@
 // A change is confirmed by a `saved` message (100) whose state vector covers the
 // clock our client reached with that change. Deletions do not advance a clock,
 // so a change also needs a `saved` message that arrived after it was made.
-// Kept in localStorage so a reload while offline still knows what is unsaved.
+// Kept in localStorage, with the changes themselves: y-indexeddb writes
+// asynchronously and a tab closed right after typing can lose its last writes,
+// while localStorage is written before the keystroke returns. The journal is
+// replayed on load (Yjs ignores what the document already has).
 
+import * as Y from 'yjs';
+import { fromBase64, toBase64 } from 'lib0/buffer';
 import { readLocal, writeLocal } from '../local.ts';
 
 interface Entry {
@@ -15,6 +20,8 @@ interface Entry {
 	a: number;
 	/** Number of changes merged into this entry. */
 	n: number;
+	/** The changes themselves: one merged Yjs update, base64. */
+	u: string;
 }
 
 function isEntries(v: unknown): v is Entry[] {
@@ -26,7 +33,8 @@ function isEntries(v: unknown): v is Entry[] {
 				e !== null &&
 				typeof (e as Entry).c === 'number' &&
 				typeof (e as Entry).k === 'number' &&
-				typeof (e as Entry).n === 'number'
+				typeof (e as Entry).n === 'number' &&
+				typeof (e as Entry).u === 'string'
 		)
 	);
 }
@@ -47,15 +55,21 @@ export class PendingChanges {
 		return n;
 	}
 
-	record(client: number, clock: number): void {
+	record(client: number, clock: number, update: Uint8Array): void {
 		const last = this.entries.at(-1);
 		if (last && last.c === client && last.a === this.acks) {
 			last.k = Math.max(last.k, clock);
 			last.n++;
+			last.u = toBase64(Y.mergeUpdates([fromBase64(last.u), update]));
 		} else {
-			this.entries.push({ c: client, k: clock, a: this.acks, n: 1 });
+			this.entries.push({ c: client, k: clock, a: this.acks, n: 1, u: toBase64(update) });
 		}
 		this.persist();
+	}
+
+	/** The unsaved changes, to replay into a freshly loaded document. */
+	updates(): Uint8Array[] {
+		return this.entries.map((e) => fromBase64(e.u));
 	}
 
 	/** The server says everything `saved` covers is durably stored. */

@@ -1,0 +1,126 @@
+import { test, expect, twoPeople, openCode, editorText, expectLive } from './fixtures.ts';
+import type { Page } from '@playwright/test';
+
+function count(haystack: string, needle: string): number {
+	return haystack.split(needle).length - 1;
+}
+
+async function typeAtEnd(page: Page, text: string): Promise<void> {
+	await page.locator('.monaco-editor .view-lines').click();
+	await page.keyboard.press('ControlOrMeta+End');
+	await page.keyboard.type(text);
+}
+
+async function typeAtStart(page: Page, text: string): Promise<void> {
+	await page.locator('.monaco-editor .view-lines').click();
+	await page.keyboard.press('ControlOrMeta+Home');
+	await page.keyboard.type(text);
+}
+
+test('[OFFLINE1] edits made offline on both sides merge on reconnect: nothing lost or doubled', async ({
+	people
+}) => {
+	const { alice, bob } = await twoPeople(people);
+	await openCode(alice.page);
+	await openCode(bob.page);
+	await expect.poll(() => editorText(bob.page)).toContain('def train');
+
+	await bob.context.setOffline(true);
+	const bobStatus = bob.page.getByTestId('sync-status');
+	await expect(bobStatus).toHaveAttribute('data-state', 'offline');
+	await expect(bob.page.locator('.connection-status')).toHaveText('Offline');
+
+	// Both edit the same file and the same parameters while apart.
+	await typeAtEnd(bob.page, '\n# bob was offline');
+	await typeAtStart(alice.page, '# alice stayed online\n');
+	await expect(bobStatus).toContainText(/Offline · \d+ local changes? not yet on the server/);
+	await expect.poll(() => editorText(alice.page)).not.toContain('bob was offline');
+
+	await bob.page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+	await alice.page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+	await bob.page.getByLabel('epochs', { exact: true }).fill('7');
+	await alice.page.getByLabel('batch_size', { exact: true }).fill('48');
+	await bob.page.getByLabel('learning_rate', { exact: true }).fill('0.2');
+	await alice.page.getByLabel('learning_rate', { exact: true }).fill('0.3');
+	await alice.page.getByLabel('learning_rate', { exact: true }).blur();
+	await expect(alice.page.getByLabel('epochs', { exact: true })).toHaveValue('50');
+
+	await bob.context.setOffline(false);
+	await expectLive(bob.page);
+	await expectLive(alice.page);
+
+	// Same values on both sides, each person's change kept.
+	for (const page of [alice.page, bob.page]) {
+		await expect(page.getByLabel('epochs', { exact: true })).toHaveValue('7');
+		await expect(page.getByLabel('batch_size', { exact: true })).toHaveValue('48');
+	}
+	// Both changed learning_rate: one value wins, the same one on both sides.
+	const lr = (p: Page) => p.getByLabel('learning_rate', { exact: true }).inputValue();
+	await expect
+		.poll(async () => [await lr(alice.page), await lr(bob.page)].join(' '))
+		.toMatch(/^(0\.2 0\.2|0\.3 0\.3)$/);
+
+	// Same text on both sides, each line exactly once.
+	await openCode(alice.page);
+	await openCode(bob.page);
+	await expect.poll(() => editorText(alice.page)).toContain('# bob was offline');
+	await expect.poll(() => editorText(bob.page)).toContain('# alice stayed online');
+	const a = await editorText(alice.page);
+	await expect.poll(() => editorText(bob.page)).toBe(a);
+	expect(count(a, '# bob was offline')).toBe(1);
+	expect(count(a, '# alice stayed online')).toBe(1);
+	expect(count(a, 'def train')).toBe(1);
+});
+
+test('[OFFLINE2] a workspace opened once opens again offline after a reload, and edits sync later', async ({
+	people
+}) => {
+	const { alice, bob } = await twoPeople(people);
+	const page = bob.page;
+	// The service worker has cached the app shell.
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+	await openCode(page);
+	await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+
+	await bob.context.setOffline(true);
+	await page.reload();
+	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
+	await expect(page.getByLabel('learning_rate', { exact: true })).toHaveValue('0.01');
+	await page.getByLabel('hidden_units', { exact: true }).fill('33');
+	await expect(page.getByTestId('sync-status')).toContainText('not yet on the server');
+	await openCode(page);
+	await expect.poll(() => editorText(page)).toContain('def train');
+	await typeAtEnd(page, '\n# written offline after a reload');
+
+	// Reloading again offline keeps the unsaved count and the edits.
+	await page.reload();
+	await expect(page.getByTestId('sync-status')).toContainText('not yet on the server');
+	await openCode(page);
+	await expect.poll(() => editorText(page)).toContain('# written offline after a reload');
+
+	await bob.context.setOffline(false);
+	await expectLive(page);
+	await expect(alice.page.getByLabel('hidden_units', { exact: true })).toHaveValue('33');
+	await openCode(alice.page);
+	await expect.poll(() => editorText(alice.page)).toContain('# written offline after a reload');
+});
+
+test('[OFFLINE3] edits refused after a reconnect (made a viewer meanwhile) are shown', async ({
+	people
+}) => {
+	const { alice, bob } = await twoPeople(people);
+	await bob.context.setOffline(true);
+	await expect(bob.page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
+	await bob.page.getByLabel('seed', { exact: true }).fill('7');
+
+	await alice.page.getByRole('button', { name: 'Members' }).click();
+	await alice.page.getByLabel('Role of Bob').selectOption('viewer');
+	await alice.page.getByRole('button', { name: 'Close' }).click();
+
+	await bob.context.setOffline(false);
+	await expect(bob.page.getByTestId('refused')).toContainText('refused');
+	await expect(bob.page.getByLabel('seed', { exact: true })).toBeDisabled();
+	await expect(alice.page.getByLabel('seed', { exact: true })).toHaveValue('42');
+});
