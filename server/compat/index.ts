@@ -28,6 +28,8 @@ export interface CompatOptions {
 const ROLE_PARAM = 'user_role';
 /** JSON client ids start above Yjs's 32-bit client ids, so the two never collide. */
 const FIRST_CLIENT_ID = 2 ** 32;
+/** How long close() waits for queued messages to JSON clients. */
+const SETTLE_MS = 2000;
 
 export class CompatServer {
 	readonly #relay: RelayApi;
@@ -95,7 +97,11 @@ export class CompatServer {
 		this.#rooms.clear();
 		for (const r of rooms) {
 			if (r.status !== 'fulfilled') continue;
-			await r.value.settled();
+			// Let stored edits reach their JSON clients, but do not hang on a store that is down.
+			await Promise.race([
+				r.value.settled(),
+				new Promise((resolve) => setTimeout(resolve, SETTLE_MS).unref())
+			]);
 			r.value.closeAll(CloseCode.serviceRestart, 'server restarting');
 			r.value.dispose();
 		}

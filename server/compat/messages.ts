@@ -58,7 +58,7 @@ const schemas = {
 		type: Type.Literal('text_op'),
 		file: FileName,
 		revision: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-		ops: Type.Array(Type.Union([InsertOp, DeleteOp, RetainOp]), { maxItems: 10_000 })
+		ops: Type.Array(Type.Union([InsertOp, DeleteOp, RetainOp]), { maxItems: 1000 })
 	}),
 	text_sync: Type.Object({ type: Type.Literal('text_sync'), file: FileName })
 } satisfies Record<string, TSchema>;

@@ -4,6 +4,9 @@
 
 import { comesFirst, transformLists, type Operation } from './ot.ts';
 
+/** Operation pairs one edit may cost to transform (a few hundred ms at worst). */
+const MAX_TRANSFORM_WORK = 2_000_000;
+
 export interface LogEntry {
 	readonly ops: readonly Operation[];
 	/** Who made it: a JSON connection's client id or a Yjs client id (tie-breaks). */
@@ -48,6 +51,15 @@ export class RevisionLog {
 				ok: false,
 				code: 'stale_revision',
 				message: `revision ${revision} is older than the history kept (from ${this.base}); reload the file`
+			};
+		}
+		// Transforming costs (ops × edits since): a client far behind with a large
+		// edit would tie up the process, so it reloads the file instead.
+		if (ops.length * (this.revision - revision) > MAX_TRANSFORM_WORK) {
+			return {
+				ok: false,
+				code: 'stale_revision',
+				message: `revision ${revision} is too far behind (${this.revision}) for ${ops.length} operations; reload the file`
 			};
 		}
 		let out: Operation[] = ops.slice();
