@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import { DEFAULT_HYPERPARAMETERS } from '../../server/protocol/docs.ts';
 import { email, makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
 import type { ErrorReply, WorkspaceBody } from '../helpers/http.ts';
@@ -40,7 +41,7 @@ describe('workspaces', () => {
 		expect(state.body.active_users).toBe(0);
 		const code = await s.relay.open({ workspace: id as never, doc: 'code' });
 		try {
-			expect(code.doc.getMap('files').get('train.py')?.toString()).toContain('def train(');
+			expect(code.doc.getMap<Y.Text>('files').get('train.py')?.toJSON()).toContain('def train(');
 		} finally {
 			code.release();
 		}
