@@ -77,11 +77,15 @@ export class GroupCommitter {
 
 	/** Throws the injected failure, if any; implementations call it just before COMMIT. */
 	checkInjectedFailure(): void {
+		const error = this.takeInjectedFailure();
+		if (error) throw error;
+	}
+
+	/** The injected failure, once (for a commit that runs elsewhere, e.g. a worker thread). */
+	takeInjectedFailure(): Error | null {
 		const error = this.#failNext;
-		if (error) {
-			this.#failNext = null;
-			throw error;
-		}
+		this.#failNext = null;
+		return error;
 	}
 
 	/** Commits everything queued and waits for it; appends after this are refused. */

@@ -1,12 +1,15 @@
 // SQLite storage on Node's built-in node:sqlite (no native addon): one file under
 // DATA_DIR, WAL, synchronous=FULL so that a commit is on disk before it resolves.
-// DatabaseSync is synchronous: a transaction never interleaves with another call.
+// Group commits run on a writer thread with its own connection (sqliteWriter.ts);
+// everything else runs synchronously on this thread's connection.
 // Methods are async without awaiting so that every failure is a rejection.
 /* eslint-disable @typescript-eslint/require-await */
 
 import { copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { backup, DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { RoomName } from '../protocol/docs.ts';
 import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
@@ -24,6 +27,8 @@ import {
 import { GroupCommitter } from './groupCommit.ts';
 import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.ts';
 import * as rows from './rows.ts';
+import { openSqlite, SqliteCommitter } from './sqliteCommit.ts';
+import type { WriterReply, WriterRequest } from './sqliteWriter.ts';
 import type {
 	ApiKey,
 	Dataset,
@@ -45,6 +50,12 @@ export interface SqliteStorageOptions extends StorageOptions {
 	readonly path: string;
 	readonly clock?: Clock;
 	readonly logger?: Logger;
+	/**
+	 * Where group commits run. 'worker' (default): a writer thread with its own
+	 * connection, so the fsync of each commit never blocks the event loop.
+	 * 'inline': on the calling thread (simpler; each commit blocks it for the fsync).
+	 */
+	readonly writer?: 'worker' | 'inline';
 }
 
 type Row = Record<string, unknown>;
@@ -58,6 +69,15 @@ export class SqliteStorage implements EnsembleStorage {
 	readonly #clock: Clock;
 	readonly #logger: Logger;
 	readonly #statements = new Map<string, StatementSync>();
+	readonly #worker: Worker | null = null;
+	readonly #outstanding = new Map<
+		number,
+		{ resolve: (seqs: number[]) => void; reject: (error: Error) => void }
+	>();
+	#nextId = 1;
+	#writerFailed: Error | null = null;
+	#closing = false;
+	#closePromise: Promise<void> | null = null;
 	#closed = false;
 
 	constructor(options: SqliteStorageOptions) {
@@ -65,21 +85,79 @@ export class SqliteStorage implements EnsembleStorage {
 		this.#clock = options.clock ?? systemClock;
 		const logger = (options.logger ?? silentLogger).child({ storage: 'sqlite' });
 		this.#logger = logger;
-		this.db = new DatabaseSync(options.path);
+		this.db = openSqlite(options.path);
 		try {
-			this.db.exec('PRAGMA journal_mode = WAL');
-			this.db.exec('PRAGMA synchronous = FULL');
-			this.db.exec('PRAGMA foreign_keys = ON');
-			this.db.exec('PRAGMA busy_timeout = 5000');
 			migrateSqlite(this.db, this.#clock, options.path);
 		} catch (error) {
 			this.db.close();
 			throw error;
 		}
-		this.#committer = new GroupCommitter({
-			commit: (records) => Promise.resolve(this.#commitBatch(records)),
-			logger,
-			onCommit: options.onCommit
+		if ((options.writer ?? 'worker') === 'worker') {
+			this.#worker = this.#startWriter();
+			this.#committer = new GroupCommitter({
+				commit: (records) => this.#commitInWorker(records),
+				logger,
+				onCommit: options.onCommit
+			});
+		} else {
+			const inline = new SqliteCommitter(this.db);
+			this.#committer = new GroupCommitter({
+				commit: (records) => {
+					if (this.#closed) return Promise.reject(new Error('storage is closed'));
+					return Promise.resolve(
+						inline.commit(records, () => this.#committer.checkInjectedFailure())
+					);
+				},
+				logger,
+				onCommit: options.onCommit
+			});
+		}
+	}
+
+	#startWriter(): Worker {
+		const worker = new Worker(new URL('./sqliteWriter.ts', import.meta.url), {
+			workerData: { path: this.path }
+		});
+		// Referenced only while a commit is outstanding, so an idle store never keeps the process alive.
+		worker.unref();
+		worker.on('message', (reply: WriterReply) => {
+			const pending = this.#outstanding.get(reply.id);
+			if (!pending) return;
+			this.#outstanding.delete(reply.id);
+			if (this.#outstanding.size === 0) worker.unref();
+			if ('seqs' in reply) pending.resolve(reply.seqs);
+			else
+				pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+		});
+		const fail = (error: Error) => {
+			this.#writerFailed = error;
+			this.#logger.error({ err: error }, 'sqlite: the writer thread stopped; appends now fail');
+			for (const p of this.#outstanding.values()) p.reject(error);
+			this.#outstanding.clear();
+		};
+		worker.on('error', fail);
+		worker.on('exit', (code) => {
+			if (!this.#closing) fail(new Error(`sqlite writer thread exited (code ${code})`));
+		});
+		return worker;
+	}
+
+	#commitInWorker(records: readonly UpdateRecord[]): Promise<number[]> {
+		const worker = this.#worker;
+		if (!worker || this.#writerFailed) {
+			return Promise.reject(this.#writerFailed ?? new Error('no writer thread'));
+		}
+		const failure = this.#committer.takeInjectedFailure();
+		const id = this.#nextId++;
+		return new Promise<number[]>((resolve, reject) => {
+			this.#outstanding.set(id, { resolve, reject });
+			worker.ref();
+			const request: WriterRequest = {
+				id,
+				records,
+				...(failure ? { fail: failure.message } : {})
+			};
+			worker.postMessage(request);
 		});
 	}
 
@@ -111,6 +189,17 @@ export class SqliteStorage implements EnsembleStorage {
 	#run(sql: string, ...params: SQLInputValue[]): number {
 		return Number(this.#sql(sql).run(...params).changes);
 	}
+	/** A read transaction: one snapshot even while the writer thread commits. */
+	#read<T>(fn: () => T): T {
+		if (this.#closed) throw new Error('storage is closed');
+		this.db.exec('BEGIN');
+		try {
+			return fn();
+		} finally {
+			this.db.exec('COMMIT');
+		}
+	}
+
 	#transaction<T>(fn: () => T): T {
 		if (this.#closed) throw new Error('storage is closed');
 		this.db.exec('BEGIN IMMEDIATE');
@@ -124,49 +213,15 @@ export class SqliteStorage implements EnsembleStorage {
 		}
 	}
 
-	#commitBatch(records: readonly UpdateRecord[]): number[] {
-		return this.#transaction(() => {
-			const seqs = new Array<number>(records.length);
-			// One counter bump per room: a block of seqs for the whole batch.
-			const byRoom = new Map<RoomName, number[]>();
-			records.forEach((r, i) => {
-				const list = byRoom.get(r.room);
-				if (list) list.push(i);
-				else byRoom.set(r.room, [i]);
-			});
-			for (const [room, indexes] of byRoom) {
-				const row = this.#get(
-					`INSERT INTO rooms (room, workspace, last_seq) VALUES (?, ?, ?)
-					 ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + excluded.last_seq
-					 RETURNING last_seq`,
-					room,
-					workspaceOfRoom(room),
-					indexes.length
-				);
-				const first = Number(row!.last_seq) - indexes.length + 1;
-				indexes.forEach((index, k) => (seqs[index] = first + k));
-			}
-			records.forEach((r, i) => {
-				this.#run(
-					'INSERT INTO updates (room, seq, author, at, bytes, data) VALUES (?, ?, ?, ?, ?, ?)',
-					r.room,
-					seqs[i]!,
-					r.author,
-					r.at,
-					r.update.byteLength,
-					r.update
-				);
-			});
-			this.#committer.checkInjectedFailure();
-			return seqs;
-		});
-	}
-
 	async appendUpdates(records: readonly UpdateRecord[]): Promise<number[]> {
 		return this.#committer.append(records);
 	}
 
 	async loadDoc(room: RoomName): Promise<LoadedDoc> {
+		return this.#read(() => this.#loadDoc(room));
+	}
+
+	#loadDoc(room: RoomName): LoadedDoc {
 		const head = this.#get(
 			'SELECT last_seq, snapshot, snapshot_seq FROM rooms WHERE room = ?',
 			room
@@ -223,6 +278,10 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 
 	async dumpDocument(room: RoomName): Promise<DocumentDump> {
+		return this.#read(() => this.#dumpDocument(room));
+	}
+
+	#dumpDocument(room: RoomName): DocumentDump {
 		const head = this.#get('SELECT snapshot, snapshot_seq FROM rooms WHERE room = ?', room);
 		if (!head) return { snapshot: null, snapshotSeq: 0, updates: [], history: [] };
 		const all = this.#all(
@@ -535,7 +594,8 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 
 	async healthy(): Promise<boolean> {
-		if (this.#closed) return false;
+		if (this.#closed || this.#closing) return false;
+		if (this.#writerFailed) return false;
 		try {
 			this.#get('SELECT version FROM schema_migrations LIMIT 1');
 			return true;
@@ -545,9 +605,21 @@ export class SqliteStorage implements EnsembleStorage {
 		}
 	}
 
-	async close(): Promise<void> {
-		if (this.#closed) return;
+	close(): Promise<void> {
+		this.#closePromise ??= this.#close();
+		return this.#closePromise;
+	}
+
+	async #close(): Promise<void> {
+		this.#closing = true;
 		await this.#committer.close();
+		if (this.#worker) {
+			// Referenced until it has exited, or the process could end before the file is closed.
+			this.#worker.ref();
+			const exited = once(this.#worker, 'exit');
+			this.#worker.postMessage('close');
+			await exited;
+		}
 		this.#closed = true;
 		this.#statements.clear();
 		this.db.close();

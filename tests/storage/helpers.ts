@@ -17,15 +17,17 @@ export function tempDir(): string {
 	return mkdtempSync(join(tmpdir(), 'ensemble-storage-'));
 }
 
-export function sqliteSetup(): Promise<StorageSetup & { dir: string }> {
+export function sqliteSetup(
+	writer: 'worker' | 'inline' = 'worker'
+): Promise<StorageSetup & { dir: string }> {
 	const dir = tempDir();
 	const path = join(dir, 'ensemble.db');
-	let current: EnsembleStorage = new SqliteStorage({ path });
+	let current: EnsembleStorage = new SqliteStorage({ path, writer });
 	return Promise.resolve({
 		dir,
 		storage: current,
 		reopen: () => {
-			current = new SqliteStorage({ path });
+			current = new SqliteStorage({ path, writer });
 			return Promise.resolve(current);
 		},
 		cleanup: async () => {

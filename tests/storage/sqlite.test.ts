@@ -1,4 +1,6 @@
 import { runStorageContract } from './contract.ts';
 import { sqliteSetup } from './helpers.ts';
 
-runStorageContract('sqlite', sqliteSetup, { reopenable: true });
+// Both places a group commit can run: the writer thread (default) and inline.
+runStorageContract('sqlite (writer thread)', () => sqliteSetup('worker'), { reopenable: true });
+runStorageContract('sqlite (inline writer)', () => sqliteSetup('inline'), { reopenable: true });
