@@ -94,7 +94,8 @@ export function comesFirst(client: number, other: number): boolean {
 type Pair = [Operation[], Operation[]];
 
 /**
- * Transforms two concurrent operations made on the same text: returns `[a', b']`
+ * The seed's `transform_operations`, made correct. Transforms two concurrent
+ * operations made on the same text: returns `[a', b']`
  * with apply(apply(s, a), b') = apply(apply(s, b), a'). `aFirst` says whose insert
  * goes left when both insert at the same position (see comesFirst). One side may
  * become zero operations (a delete already done by the other) or two (a delete
@@ -124,9 +125,6 @@ export function transformOperations(a: Operation, b: Operation, aFirst: boolean)
 	/* c8 ignore next */
 	return [[a], [b]];
 }
-
-/** The seed's name for transformOperations. */
-export const transform_operations = transformOperations;
 
 type Insert = Extract<Operation, { type: 'insert' }>;
 type Delete = Extract<Operation, { type: 'delete' }>;

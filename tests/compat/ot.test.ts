@@ -8,7 +8,6 @@ import {
 	codePointLength,
 	transformLists,
 	transformOperations,
-	transform_operations,
 	type Operation
 } from '../../server/compat/ot.ts';
 
@@ -52,10 +51,6 @@ describe('the seed cases', () => {
 		// the seed returned (op1, None): the character goes once, whichever applies first
 		expect(transformOperations(del(2), del(2), true)).toEqual([[], []]);
 		expect(both('abcd', [del(2)], [del(2)], true)).toEqual(['abd', 'abd']);
-	});
-
-	it('[OT1] the seed name transform_operations is the same function', () => {
-		expect(transform_operations).toBe(transformOperations);
 	});
 });
 
