@@ -7,9 +7,7 @@ import type { EnsembleStorage, StorageOptions } from './common.ts';
 import { PostgresStorage } from './postgres.ts';
 import { SQLITE_FILE, SqliteStorage } from './sqlite.ts';
 
-export type { EnsembleStorage, DocumentDump } from './common.ts';
-export type { CommitInfo } from './groupCommit.ts';
-export { StorageWriteError } from './groupCommit.ts';
+export type { EnsembleStorage } from './common.ts';
 
 export interface CreateStorageOptions extends StorageOptions {
 	readonly dataDir: string;
