@@ -5,6 +5,7 @@ import { startTestServer, makeTeam, type Team, type TestServer } from '../helper
 import { connectPeer, docReaches, synced, type Peer } from '../helpers/yjs.ts';
 import type { ApiClient } from '../helpers/http.ts';
 import { withDeadline } from '../helpers/wait.ts';
+import type { RoomName } from '../../server/protocol/docs.ts';
 import { JsonClient, textClient, type ServerMessage, type TextOp } from './jsonClient.ts';
 
 let server: TestServer;
@@ -239,6 +240,14 @@ describe('presence', () => {
 		live.destroy();
 		const left = await a.waitFor((m) => m.type === 'user_left', 'Cara left', from, 10_000);
 		expect(left).toMatchObject({ user: { id: cara.id } });
+		// a second connection of someone present is not a new arrival, and leaving
+		// with one of two is not leaving
+		from = a.mark();
+		const b2 = await json(bob.client);
+		await b2.close();
+		await a.barrier();
+		expect(a.since(from, 'user_joined')).toEqual([]);
+		expect(a.since(from, 'user_left')).toEqual([]);
 		from = a.mark();
 		await b.close();
 		const bLeft = await a.waitFor((m) => m.type === 'user_left', 'Bob left', from);
@@ -315,6 +324,13 @@ describe('text', () => {
 			(d) => textOf(d, 'main.py') === 'print(1)\n',
 			'Yjs sees the JSON edit'
 		);
+		// acknowledged only once stored, with its author
+		const stored = await server.storage.loadDoc(`${team.workspace}/code` as RoomName);
+		const fromStore = new Y.Doc();
+		if (stored.snapshot) Y.applyUpdate(fromStore, stored.snapshot);
+		for (const u of stored.updates) Y.applyUpdate(fromStore, u.update);
+		expect(textOf(fromStore, 'main.py')).toBe('print(1)\n');
+		expect(stored.updates.at(-1)?.author).toBe(team.ownerId);
 
 		// a concurrent edit made at revision 0 is transformed against revision 1; at
 		// the same position, the client with the smaller id (A, connected first) goes first
