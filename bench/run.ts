@@ -78,7 +78,12 @@ const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(
 	join(RESULTS, 'latest.json'),
-	JSON.stringify({ machine: info, config, results, summaries, goals: goalRows }, null, 1) + '\n'
+	JSON.stringify(
+		{ machine: info, config, results, summaries, goals: goalRows },
+		// A delivery that never came is ∞; JSON has no Infinity.
+		(_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'Infinity' : value),
+		1
+	) + '\n'
 );
 writeFileSync(join(RESULTS, 'latest.md'), md);
 process.stdout.write(

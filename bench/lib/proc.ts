@@ -133,7 +133,10 @@ export class LoadProc<R> {
 				reject(new Error(`load job ${job.kind} timed out after ${timeoutMs} ms`));
 			}, timeoutMs);
 			this.child.on('message', (message: WorkerMessage) => {
-				if (message.type === 'result') {
+				if (message.type === 'hello') {
+					// The worker listens only once its modules have loaded: a job sent earlier is lost.
+					this.child.send(job);
+				} else if (message.type === 'result') {
 					clearTimeout(timer);
 					resolve(message.result as R);
 				} else if (message.type === 'error') {
@@ -151,7 +154,6 @@ export class LoadProc<R> {
 			});
 		});
 		this.result.catch(() => undefined); // awaited by the scenario; avoids an unhandled rejection meanwhile
-		this.child.send(job);
 	}
 
 	/** Waits for the worker to reach `name` (it then waits for `release`). */

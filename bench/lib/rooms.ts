@@ -59,12 +59,12 @@ export async function prepareRooms(server: ServerHandle, count: number): Promise
 	await session(server);
 	const refs: RoomRef[] = [];
 	while (refs.length < count) {
-		const ws = (await (
+		const { workspace: ws } = (await (
 			await call(server, '/api/workspaces', {
 				method: 'POST',
 				body: JSON.stringify({ name: `bench ${++roomCounter}` })
 			})
-		).json()) as { id: string };
+		).json()) as { workspace: { id: string } };
 		const { token } = (await (await call(server, `/api/workspaces/${ws.id}/token`)).json()) as {
 			token: string;
 		};
@@ -87,4 +87,27 @@ export async function metric(server: ServerHandle, name: string): Promise<number
 	const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
 	if (!line) throw new Error(`/metrics has no ${name}`);
 	return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Fresh tokens for the same Ensemble workspaces on a restarted or second server. */
+export async function refreshTokens(
+	from: ServerHandle,
+	to: ServerHandle,
+	refs: readonly RoomRef[]
+): Promise<RoomRef[]> {
+	if (to.kind !== 'ensemble') return onServer(refs, to);
+	shareSession(from, to);
+	const tokens = new Map<string, string>();
+	const out: RoomRef[] = [];
+	for (const ref of refs) {
+		const workspace = ref.room.split('/')[0] ?? '';
+		let token = tokens.get(workspace);
+		if (!token) {
+			const res = await call(to, `/api/workspaces/${workspace}/token`);
+			token = ((await res.json()) as { token: string }).token;
+			tokens.set(workspace, token);
+		}
+		out.push({ ...ref, port: to.port, token });
+	}
+	return out;
 }

@@ -34,9 +34,9 @@ export function latency(samples: readonly number[]): Latency {
 	};
 }
 
-/** Median with min and max over runs, ignoring runs that produced no number. */
+/** Median with min and max over runs, ignoring runs that produced no number (∞ counts). */
 export function spread(values: readonly number[]): Spread {
-	const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+	const finite = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
 	if (finite.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: 0 };
 	const mid = finite.length >> 1;
 	const median =

@@ -55,6 +55,8 @@ export async function clients(job: ClientsJob): Promise<ClientsResult> {
 	}
 
 	from = (await mark<{ from: number } | null>('connected'))?.from ?? nowMs();
+	// Stamps count from `from` on: start writing exactly then.
+	await sleep(Math.max(0, from - nowMs()));
 	awarenessUpdates = 0;
 	const cpu0 = cpuUs();
 	const t0 = performance.now();

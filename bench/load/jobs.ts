@@ -10,6 +10,8 @@ export interface ReplayJob {
 	/** null: as fast as possible (with `window` operations in flight). */
 	readonly rate: number | null;
 	readonly window: number;
+	/** A client-side token bucket (ops per second, burst) for servers that limit a connection's messages. */
+	readonly bucket: { readonly rate: number; readonly burst: number } | null;
 	/** The measured part stops at whichever comes first; the rest goes in one transaction. */
 	readonly maxOps: number;
 	readonly maxMs: number;
@@ -107,7 +109,8 @@ export interface IdleResult {
 
 export interface DurabilityJob {
 	readonly kind: 'durability';
-	readonly ref: RoomRef;
+	/** One client per room, each sending `rate` updates per second. */
+	readonly refs: readonly RoomRef[];
 	readonly rate: number;
 	readonly durationMs: number;
 }
@@ -124,6 +127,7 @@ export type Job =
 	ReplayJob | ClientsJob | ColdLoadJob | SeedJob | LoadersJob | IdleJob | DurabilityJob;
 
 export type WorkerMessage =
+	| { readonly type: 'hello' }
 	| { readonly type: 'result'; readonly result: unknown }
 	| { readonly type: 'error'; readonly message: string }
 	| { readonly type: 'mark'; readonly name: string; readonly data: unknown };

@@ -1,20 +1,40 @@
 // The worker side of marks: tell the orchestrator where we are and wait until it
 // lets us go on (it samples the server in between).
 
-import type { Release, WorkerMessage } from './jobs.ts';
+import type { Job, Release, WorkerMessage } from './jobs.ts';
+
+/** The one job this process runs. */
+export function nextJob(): Promise<Job> {
+	if (job) return Promise.resolve(job);
+	return new Promise((resolve) => {
+		onJob = resolve;
+	});
+}
 
 const waiting = new Map<string, (data: unknown) => void>();
 const released = new Map<string, unknown>();
 
-process.on('message', (message: Release | { type: string }) => {
-	if (message.type !== 'release') return;
-	const { name, data } = message as Release;
+// Registered as this module loads, before the rest of the worker's imports: a
+// message that arrives while no listener exists is lost.
+let job: Job | null = null;
+let onJob: ((job: Job) => void) | null = null;
+
+process.on('message', (message: Release | Job) => {
+	if (!('type' in message)) {
+		if (onJob) onJob(message);
+		else job = message;
+		return;
+	}
+	const { name, data } = message;
 	const waiter = waiting.get(name);
 	if (waiter) {
 		waiting.delete(name);
 		waiter(data);
 	} else released.set(name, data);
 });
+
+// Only now can a job reach us: ask for it.
+process.send?.({ type: 'hello' } satisfies WorkerMessage);
 
 export function send(message: WorkerMessage): void {
 	process.send?.(message);

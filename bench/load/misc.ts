@@ -96,7 +96,8 @@ export async function loaders(job: LoadersJob): Promise<LoadersResult> {
 		while (performance.now() < deadline) {
 			const conn = rawConnect(job.ref, 60_000);
 			try {
-				bytes += await conn.synced;
+				const size = await conn.synced; // not `bytes += await …`: that reads bytes before the await
+				bytes += size;
 				syncs++;
 			} catch (err) {
 				errors++;
@@ -127,42 +128,53 @@ export async function idle(job: IdleJob): Promise<IdleResult> {
 }
 
 /**
- * Scenario 6 (Ensemble): one client sends one-character updates at `rate` per
- * second; each `saved` state vector covers every update up to its clock.
+ * Scenario 6 (Ensemble): clients send one-character updates at `rate` per second
+ * each; a `saved` state vector covers every update of a client up to its clock.
  */
 export async function durability(job: DurabilityJob): Promise<DurabilityResult> {
-	const client = connect(job.ref, { ack: true });
-	await client.synced;
-	const text = client.doc.getText('bench');
-	const me = client.doc.clientID;
-	const sentAt: number[] = []; // by clock: one character = one clock tick
+	const clients = job.refs.map((ref) => connect(ref, { ack: true }));
+	await Promise.all(clients.map((c) => c.synced));
 	const samples: number[] = [];
-	let saved = Y.getState(client.doc.store, me);
-	const base = saved;
 	let acks = 0;
-	client.onSaved = (sv) => {
-		acks++;
-		const clock = sv.get(me) ?? 0;
-		const now = nowMs();
-		for (let c = saved; c < clock; c++) samples.push(now - (sentAt[c - base] ?? now));
-		saved = Math.max(saved, clock);
-	};
+	const state = clients.map((client) => {
+		const me = client.doc.clientID;
+		const base = Y.getState(client.doc.store, me);
+		const s = {
+			client,
+			text: client.doc.getText('bench'),
+			base,
+			saved: base,
+			sentAt: [] as number[]
+		};
+		client.onSaved = (sv) => {
+			acks++;
+			const clock = sv.get(me) ?? 0;
+			const now = nowMs();
+			// One character is one clock tick: every clock below the saved one is durable.
+			for (let c = s.saved; c < clock; c++) samples.push(now - (s.sentAt[c - base] ?? now));
+			s.saved = Math.max(s.saved, clock);
+		};
+		return s;
+	});
 	await mark('ready');
 	const t0 = performance.now();
 	let sent = 0;
 	while (performance.now() - t0 < job.durationMs) {
 		const due = Math.floor(((performance.now() - t0) * job.rate) / 1000) + 1;
-		while (sent < due) {
-			sentAt[sent] = nowMs();
-			text.insert(text.length, 'x');
-			sent++;
+		for (const s of state) {
+			while (s.sentAt.length < due) {
+				s.sentAt.push(nowMs());
+				s.text.insert(s.text.length, 'x');
+				sent++;
+			}
 		}
-		await sleep(1);
+		await sleep(2);
 	}
-	await waitFor(() => saved - base >= sent, 10_000, 'the last saved acknowledgement').catch(
+	const elapsedMs = performance.now() - t0;
+	const savedCount = (): number => state.reduce((a, s) => a + s.saved - s.base, 0);
+	await waitFor(() => savedCount() >= sent, 10_000, 'the last saved acknowledgements').catch(
 		(err: unknown) => process.stderr.write(`bench durability: ${String(err)}\n`)
 	);
-	const elapsedMs = performance.now() - t0;
-	client.destroy();
-	return { sent, saved: saved - base, samples, elapsedMs, acks };
+	for (const client of clients) client.destroy();
+	return { sent, saved: savedCount(), samples, elapsedMs, acks };
 }

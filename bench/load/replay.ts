@@ -56,11 +56,25 @@ export async function replay(job: ReplayJob): Promise<ReplayResult> {
 	const t0 = performance.now();
 	let sent = 0;
 	if (job.rate === null) {
+		const bucket = job.bucket;
+		let tokens = bucket?.burst ?? Number.POSITIVE_INFINITY;
+		let last = performance.now();
 		while (sent < limit && performance.now() - t0 < job.maxMs) {
-			while (sent < limit && sent - delivered < job.window) send(sent++);
-			await new Promise<void>((resolve) => {
-				onDelivered = resolve;
-			});
+			if (bucket) {
+				const now = performance.now();
+				tokens = Math.min(bucket.burst, tokens + ((now - last) * bucket.rate) / 1000);
+				last = now;
+			}
+			while (sent < limit && sent - delivered < job.window && tokens >= 1) {
+				send(sent++);
+				tokens--;
+			}
+			if (tokens < 1) await sleep(5);
+			else if (sent - delivered >= job.window) {
+				await new Promise<void>((resolve) => {
+					onDelivered = resolve;
+				});
+			}
 		}
 	} else {
 		const rate = job.rate;

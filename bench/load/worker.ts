@@ -1,7 +1,7 @@
 // A load generator process: receives one job over IPC, runs it, sends the result.
 
 import type { Job } from './jobs.ts';
-import { send } from './marks.ts';
+import { nextJob, send } from './marks.ts';
 import { replay } from './replay.ts';
 import { clients } from './clientsJob.ts';
 import { coldLoad, durability, idle, loaders, seed } from './misc.ts';
@@ -25,7 +25,7 @@ async function run(job: Job): Promise<unknown> {
 	}
 }
 
-process.once('message', (job: Job) => {
+void nextJob().then((job) =>
 	run(job).then(
 		(result) => {
 			send({ type: 'result', result });
@@ -40,6 +40,6 @@ process.once('message', (job: Job) => {
 			});
 			setTimeout(() => process.exit(1), 100);
 		}
-	);
-});
+	)
+);
 process.on('disconnect', () => process.exit(0));
