@@ -1,0 +1,82 @@
+// The training endpoints as the app calls them (same origin, session cookie).
+// Errors carry the server's message, which says what to do.
+
+import type { Annotation, RunRecord } from '$shared/training.ts';
+
+export interface ColumnInfo {
+	name: string;
+	type: 'number' | 'text';
+	distinct: number;
+}
+
+export interface DatasetInfo {
+	id: string;
+	name: string;
+	bundled: boolean;
+	rows: number;
+	columns: ColumnInfo[];
+	default_target: string;
+	bytes: number;
+	created_at: number;
+	created_by: string | null;
+}
+
+export class TrainingApiError extends Error {
+	readonly status: number;
+	constructor(status: number, message: string) {
+		super(message);
+		this.status = status;
+	}
+}
+
+async function call<T>(method: string, path: string, body?: BodyInit | object): Promise<T> {
+	const isForm = body instanceof FormData;
+	let response: Response;
+	try {
+		response = await fetch(path, {
+			method,
+			credentials: 'same-origin',
+			headers: body === undefined || isForm ? {} : { 'content-type': 'application/json' },
+			body: body === undefined ? undefined : isForm ? body : JSON.stringify(body)
+		});
+	} catch (err) {
+		throw new TrainingApiError(0, `The server cannot be reached (${String(err)}).`);
+	}
+	const text = await response.text();
+	let data: unknown = null;
+	try {
+		data = text ? JSON.parse(text) : null;
+	} catch {
+		data = null;
+	}
+	if (!response.ok) {
+		const message = (data as { error?: { message?: string } } | null)?.error?.message;
+		throw new TrainingApiError(
+			response.status,
+			message ?? `${response.status} ${response.statusText}`
+		);
+	}
+	return data as T;
+}
+
+const base = (ws: string) => `/api/workspaces/${encodeURIComponent(ws)}`;
+
+export const trainingApi = {
+	start: (ws: string, body: { dataset?: string; target?: string }) =>
+		call<{ run: RunRecord; queued: boolean; message: string }>('POST', `${base(ws)}/runs`, body),
+	stop: (ws: string, runId: string) =>
+		call<{ run: RunRecord }>('POST', `${base(ws)}/runs/${runId}/stop`),
+	annotate: (ws: string, body: { run: string; step: number; metric: string; text: string }) =>
+		call<{ annotation: Annotation }>('POST', `${base(ws)}/annotations`, body),
+	datasets: (ws: string) => call<{ datasets: DatasetInfo[] }>('GET', `${base(ws)}/datasets`),
+	preview: (ws: string, id: string, rows = 20) =>
+		call<{ dataset: DatasetInfo; sample: Array<Array<number | string>> }>(
+			'GET',
+			`${base(ws)}/datasets/${encodeURIComponent(id)}?rows=${rows}`
+		),
+	upload: (ws: string, file: File) => {
+		const form = new FormData();
+		form.append('file', file, file.name);
+		return call<{ dataset: DatasetInfo }>('POST', `${base(ws)}/datasets`, form);
+	}
+};

@@ -1,0 +1,72 @@
+// Reactive views of the training parts of `live` (runs, training status,
+// annotations) and of one run's metrics document, for the training components.
+
+import * as Y from 'yjs';
+import { schema } from '$shared/docs.ts';
+import type { Annotation, MetricPoint, RunRecord, TrainingState } from '$shared/training.ts';
+
+export class LiveTraining {
+	runs = $state.raw<RunRecord[]>([]);
+	training = $state.raw<Partial<TrainingState>>({});
+	annotations = $state.raw<Annotation[]>([]);
+	readonly #runs: Y.Map<Y.Map<unknown>>;
+	readonly #training: Y.Map<unknown>;
+	readonly #annotations: Y.Array<Annotation>;
+
+	constructor(live: Y.Doc) {
+		this.#runs = live.getMap<Y.Map<unknown>>(schema.live.runs);
+		this.#training = live.getMap<unknown>(schema.live.training);
+		this.#annotations = live.getArray<Annotation>(schema.live.annotations);
+		this.#readRuns();
+		this.#readTraining();
+		this.#readAnnotations();
+		this.#runs.observeDeep(this.#readRuns);
+		this.#training.observe(this.#readTraining);
+		this.#annotations.observe(this.#readAnnotations);
+	}
+
+	readonly #readRuns = (): void => {
+		const out: RunRecord[] = [];
+		for (const entry of this.#runs.values()) {
+			if (entry instanceof Y.Map) out.push(entry.toJSON() as RunRecord);
+		}
+		this.runs = out.sort((a, b) => b.created_at - a.created_at);
+	};
+
+	readonly #readTraining = (): void => {
+		this.training = this.#training.toJSON() as Partial<TrainingState>;
+	};
+
+	readonly #readAnnotations = (): void => {
+		this.annotations = this.#annotations.toArray();
+	};
+
+	destroy(): void {
+		this.#runs.unobserveDeep(this.#readRuns);
+		this.#training.unobserve(this.#readTraining);
+		this.#annotations.unobserve(this.#readAnnotations);
+	}
+}
+
+/** A run's metric points, kept current while its document is open. */
+export class RunMetrics {
+	points = $state.raw<MetricPoint[]>([]);
+	readonly #array: Y.Array<MetricPoint>;
+	readonly #close: () => void;
+
+	constructor(handle: { doc: Y.Doc; destroy(): void }) {
+		this.#array = handle.doc.getArray<MetricPoint>(schema.run.metrics);
+		this.#close = () => handle.destroy();
+		this.#read();
+		this.#array.observe(this.#read);
+	}
+
+	readonly #read = (): void => {
+		this.points = this.#array.toArray();
+	};
+
+	destroy(): void {
+		this.#array.unobserve(this.#read);
+		this.#close();
+	}
+}
