@@ -6,6 +6,7 @@ import { connectPeer, docReaches, synced, type Peer } from '../helpers/yjs.ts';
 import type { ApiClient } from '../helpers/http.ts';
 import { withDeadline } from '../helpers/wait.ts';
 import type { RoomName } from '../../server/protocol/docs.ts';
+import type { WorkspaceId } from '../../server/protocol/ids.ts';
 import { JsonClient, textClient, type ServerMessage, type TextOp } from './jsonClient.ts';
 
 let server: TestServer;
@@ -162,6 +163,15 @@ describe('state', () => {
 			from
 		);
 		expect(m).toMatchObject({ value: 77, user_id: bob.id });
+		// the server's own writes (training) too
+		const from2 = a.mark();
+		await server.relay.write(
+			{ workspace: team.workspace as WorkspaceId, doc: 'live' },
+			null,
+			(doc) => doc.getMap('training').set('status', 'running')
+		);
+		const t = await a.waitFor((x) => x.path === 'training_status', 'training status', from2);
+		expect(t).toMatchObject({ value: 'running', old_value: 'idle', user_id: null });
 	});
 
 	it('[COMPAT6] a viewer’s state_update and text_op are refused and change nothing', async () => {
@@ -369,6 +379,31 @@ describe('text', () => {
 		await follower.waitFor((m) => m.type === 'text_op' && m.revision === 4, 'second Yjs op');
 		expect(ot.text).toBe(textOf(code.doc, 'main.py'));
 		expect(ot.text).toBe('(1)\n# hi\nx = 2\n');
+		// files created, replaced and deleted by Yjs clients arrive as whole-text edits
+		const files = code.doc.getMap<Y.Text>('files');
+		const fromFiles = follower.mark();
+		const other = textClient(follower, 'other.py');
+		files.set('other.py', new Y.Text('a = 1\n'));
+		await follower.waitFor(
+			(m) => m.type === 'text_op' && m.file === 'other.py',
+			'created',
+			fromFiles
+		);
+		expect(other.text).toBe('a = 1\n');
+		files.set('other.py', new Y.Text('b = 2\n'));
+		await follower.waitFor(
+			(m) => m.type === 'text_op' && m.file === 'other.py' && m.revision === 2,
+			'replaced',
+			fromFiles
+		);
+		expect(other.text).toBe('b = 2\n');
+		files.delete('other.py');
+		await follower.waitFor(
+			(m) => m.type === 'text_op' && m.file === 'other.py' && m.revision === 3,
+			'deleted',
+			fromFiles
+		);
+		expect(other.text).toBe('');
 		// text_sync starts a file over: its content and revision now
 		const fromSync = follower.mark();
 		follower.send({ type: 'text_sync', file: 'main.py' });
