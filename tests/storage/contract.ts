@@ -169,6 +169,47 @@ export function runStorageContract(
 			).rejects.toThrow(/outside/);
 		});
 
+		it('[STORE5] loads during concurrent appends and compactions always see one consistent state', async () => {
+			const r = room(uid('w') as WorkspaceId);
+			await storage.appendUpdates([record(r, 0)]);
+			const problems: string[] = [];
+			const check = async () => {
+				const doc = await storage.loadDoc(r);
+				const seqs = doc.updates.map((u) => u.seq);
+				const last = seqs.length ? seqs[seqs.length - 1]! : null;
+				const first = seqs[0];
+				// Without gaps, ending at lastSeq, starting right after the snapshot.
+				if (last !== null && last !== doc.lastSeq) problems.push(`last ${last} != ${doc.lastSeq}`);
+				if (seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
+					problems.push(`gap in ${seqs.join(',')}`);
+				if (doc.snapshot === null && first !== undefined && first !== 1) {
+					problems.push(`no snapshot but the log starts at ${first}`);
+				}
+				if (doc.snapshot !== null && first !== undefined) {
+					const snapshotSeq = doc.snapshot[0]!;
+					if (first !== snapshotSeq + 1)
+						problems.push(`snapshot ${snapshotSeq}, log from ${first}`);
+				}
+				return doc.lastSeq;
+			};
+			const work: Array<Promise<unknown>> = [];
+			for (let round = 1; round <= 30; round++) {
+				work.push(storage.appendUpdates([record(r, round * 2), record(r, round * 2 + 1)]));
+				work.push(check());
+				if (round % 3 === 0) {
+					// The snapshot's first byte says which seq it covers.
+					const upTo = await check();
+					work.push(storage.compact(r, new Uint8Array([upTo]), upTo));
+				}
+				await new Promise((resolve) => setImmediate(resolve));
+			}
+			await Promise.all(work);
+			await check();
+			expect(problems).toEqual([]);
+			expect((await storage.loadDoc(r)).lastSeq).toBe(61);
+			expect(await storage.history(r, { limit: 1000 })).toHaveLength(61);
+		});
+
 		it('[STORE6] history is newest first, with limit and beforeSeq', async () => {
 			const r = room(uid('w') as WorkspaceId);
 			await storage.appendUpdates(Array.from({ length: 10 }, (_, i) => record(r, i + 1)));
