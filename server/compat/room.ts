@@ -30,6 +30,7 @@ import { filesMap, TextFiles, type ApplyResult, type TextEdit } from './text.ts'
 
 /** Marks a transaction as this room's own write (Transaction.meta key). */
 const COMPAT_WRITE = Symbol('compat write');
+const MAX_CURSOR_BYTES = 4096;
 /** Origin of the awareness states the room sets for its JSON clients. */
 const PRESENCE_ORIGIN = Symbol('compat presence');
 
@@ -248,6 +249,7 @@ export class CompatRoom {
 				case 'state_update':
 					return this.#stateUpdate(conn, m.path, m.value);
 				case 'presence_update': {
+					if (!this.#smallEnough(conn, m.updates.cursor_position)) return;
 					if (m.updates.current_view !== undefined) conn.currentView = m.updates.current_view;
 					if (m.updates.cursor_position !== undefined)
 						conn.cursor = m.updates.cursor_position as typeof conn.cursor;
@@ -264,6 +266,7 @@ export class CompatRoom {
 					return;
 				}
 				case 'cursor_position':
+					if (!this.#smallEnough(conn, m.position)) return;
 					conn.cursor = m.position as typeof conn.cursor;
 					this.#broadcast(
 						{
@@ -291,6 +294,14 @@ export class CompatRoom {
 			);
 			conn.close(CloseCode.internalError, 'server error');
 		}
+	}
+
+	/** Cursors travel to everyone, in awareness too: they stay small. */
+	#smallEnough(conn: JsonConnection, value: unknown): boolean {
+		const size = value === undefined ? 0 : JSON.stringify(value).length;
+		if (size <= MAX_CURSOR_BYTES) return true;
+		conn.error('value_too_large', `a cursor position has at most ${MAX_CURSOR_BYTES} bytes`);
+		return false;
 	}
 
 	#stateUpdate(conn: JsonConnection, path: string, value: unknown): void {

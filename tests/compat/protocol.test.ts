@@ -441,7 +441,8 @@ describe('bad input', () => {
 				},
 				'invalid_op'
 			],
-			[{ type: 'text_op', file: 'a.py', revision: 99, ops: [] }, 'future_revision']
+			[{ type: 'text_op', file: 'a.py', revision: 99, ops: [] }, 'future_revision'],
+			[{ type: 'cursor_position', position: 'x'.repeat(5000) }, 'value_too_large']
 		];
 		for (const [message, code] of cases) {
 			const from = c.mark();
