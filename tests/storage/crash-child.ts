@@ -1,13 +1,19 @@
 // Run by crash.test.ts in a child process: appends without pause and prints each
 // seq as soon as its append resolves, until the parent kills it with SIGKILL.
+// Usage: crash-child.ts sqlite <file> | crash-child.ts postgres <url> <schema>
 
 import type { WorkspaceId } from '../../server/protocol/ids.ts';
+import type { EnsembleStorage } from '../../server/storage/common.ts';
+import { PostgresStorage } from '../../server/storage/postgres.ts';
 import { SqliteStorage } from '../../server/storage/sqlite.ts';
 import { record, room } from './fixtures.ts';
 
-const path = process.argv[2];
-if (!path) throw new Error('usage: crash-child.ts <database file>');
-const store = new SqliteStorage({ path });
+const [kind, where, schema] = process.argv.slice(2);
+if (!where) throw new Error('usage: crash-child.ts sqlite <file> | postgres <url> <schema>');
+const store: EnsembleStorage =
+	kind === 'postgres'
+		? await PostgresStorage.open({ connectionString: where, schema })
+		: new SqliteStorage({ path: where });
 const r = room('crash' as WorkspaceId);
 
 let n = 0;
