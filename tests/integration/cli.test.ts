@@ -57,7 +57,11 @@ describe('the ensemble command', () => {
 		const generated = await ensemble(data, ['create-user', 'gen@example.com', 'Gen']);
 		const password = /password: (\S+)/.exec(generated.stdout)?.[1] ?? '';
 		expect(password.length).toBeGreaterThanOrEqual(12);
-		const again = await ensemble(data, ['create-user', 'OPS@example.com', 'Dup', '--password-stdin'], 'another one\n');
+		const again = await ensemble(
+			data,
+			['create-user', 'OPS@example.com', 'Dup', '--password-stdin'],
+			'another one\n'
+		);
 		expect(again.code).toBe(2);
 		expect(again.stderr).toMatch(/already exists/);
 
