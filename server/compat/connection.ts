@@ -72,6 +72,8 @@ export class JsonConnection {
 	currentView: View = 'dashboard';
 	cursor: JsonValue = null;
 	awarenessClock = 0;
+	/** ms since the epoch of the last message (for the seed's `last_active`). */
+	lastActive: number;
 	closed = false;
 
 	#handler: ((message: ClientMessage) => void) | null = null;
@@ -96,6 +98,7 @@ export class JsonConnection {
 		this.#deps = deps;
 		this.#tokens = deps.limits.messageBurst;
 		this.#lastRefill = deps.clock.now();
+		this.lastActive = this.#lastRefill;
 		socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
 		socket.on('close', () => this.#onClosed());
 		socket.on('error', (err) =>
@@ -175,6 +178,7 @@ export class JsonConnection {
 
 	#receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
 		if (this.closed) return;
+		this.lastActive = this.#deps.clock.now();
 		if (!this.#takeToken()) {
 			this.close(CloseCode.tooFast, 'too many messages');
 			return;

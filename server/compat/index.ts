@@ -5,7 +5,7 @@
 import { CloseCode } from '../protocol/closeCodes.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import { isRole, lowerRole, type Role } from '../protocol/roles.ts';
-import type { Identity, RelayApi } from '../relay/api.ts';
+import type { Identity, PresentUser, RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import {
 	DEFAULT_COMPAT_LIMITS,
@@ -73,6 +73,14 @@ export class CompatServer {
 			{ limits: this.#limits, clock: this.#clock, logger: this.#logger }
 		);
 		void this.#join(conn, workspace);
+	}
+
+	/**
+	 * People connected over the JSON protocol now (relay.presentUsers counts relay
+	 * connections only): for GET /api/workspaces/{id}/users, merged by id.
+	 */
+	presentUsers(workspace: WorkspaceId): PresentUser[] {
+		return this.#rooms.get(workspace)?.room?.presentUsers() ?? [];
 	}
 
 	/** A member's role changed, or they were removed (null): applied to open JSON connections at once. */

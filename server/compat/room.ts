@@ -13,7 +13,7 @@ import { CloseCode } from '../protocol/closeCodes.ts';
 import { VIEWS, schema, type DocKey, type View } from '../protocol/docs.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import { hasPermission, isRole, lowerRole, type Role } from '../protocol/roles.ts';
-import type { DocHandle, RelayApi } from '../relay/api.ts';
+import type { DocHandle, PresentUser, RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { CompatLimits, JsonConnection } from './connection.ts';
 import { toOperations, type ClientMessage, type TextOpMessage } from './messages.ts';
@@ -60,7 +60,7 @@ interface PresentClient {
 	view: View;
 }
 
-interface PresentUser {
+interface PresentPerson {
 	readonly id: string;
 	readonly name: string;
 	readonly color: string;
@@ -108,7 +108,7 @@ export class CompatRoom {
 	#tail: Promise<void> = Promise.resolve();
 	readonly #clients = new Map<number, PresentClient>();
 	readonly #connsByClient = new Map<number, JsonConnection>();
-	readonly #users = new Map<string, PresentUser>();
+	readonly #users = new Map<string, PresentPerson>();
 	readonly #cleanups: (() => void)[] = [];
 	readonly #renew: ReturnType<typeof setInterval>;
 
@@ -198,6 +198,26 @@ export class CompatRoom {
 		conn.onClose(() => this.#remove(conn));
 		conn.attach((m) => this.#handle(conn, m));
 		return true;
+	}
+
+	/** The people connected over JSON, one entry per person (their latest connection). */
+	presentUsers(): PresentUser[] {
+		const byId = new Map<string, PresentUser>();
+		for (const conn of this.conns) {
+			const { id, name, email, color, role } = conn.identity;
+			const prev = byId.get(id);
+			if (prev && prev.last_active >= conn.lastActive) continue;
+			byId.set(id, {
+				id,
+				name,
+				email,
+				color,
+				role,
+				current_view: conn.currentView,
+				last_active: conn.lastActive
+			});
+		}
+		return [...byId.values()];
 	}
 
 	/** A member's role changed or was revoked (null): at once, not at the next reconnect. */
@@ -544,7 +564,7 @@ export class CompatRoom {
 			});
 		}
 
-		const now = new Map<string, PresentUser>();
+		const now = new Map<string, PresentPerson>();
 		for (const c of this.#clients.values()) {
 			const u = now.get(c.user.id);
 			if (u) u.clients++;
