@@ -16,7 +16,7 @@ export const durabilityScenario: Scenario = {
 	title: '6. Durability (send → saved acknowledgement; Ensemble only)',
 	servers: ['ensemble'],
 	async run(_kind, config: BenchConfig): Promise<Metrics> {
-		const rates = config.quick ? [1000, 5000] : [1000, 5000, 10000];
+		const rates = config.quick ? [5000] : [1000, 5000, 10000];
 		const durationMs = config.quick ? 3_000 : 8_000;
 		const metrics: Metrics = {};
 		for (const rate of rates) {

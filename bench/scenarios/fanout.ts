@@ -15,7 +15,7 @@ export const fanoutScenario: Scenario = {
 	title: '2. Fan-out (one writer at 20 ops/s with cursor, N readers with presence)',
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
-		const ns = config.quick ? [50, 250] : [10, 50, 100, 250, 500];
+		const ns = config.quick ? [100] : [10, 50, 100, 250, 500];
 		const durationMs = config.quick ? 4_000 : 10_000;
 		const metrics: Metrics = {};
 		let best = 0;

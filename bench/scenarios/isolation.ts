@@ -33,9 +33,9 @@ export const isolationScenario: Scenario = {
 	title: '5. Isolation (large document re-synced in a loop vs a probe on a small one)',
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
-		const copies = config.quick ? 5 : 20;
+		const copies = config.quick ? 2 : 20;
 		const loaders = config.quick ? 3 : 4;
-		const durationMs = config.quick ? 4_000 : 10_000;
+		const durationMs = config.quick ? 3_000 : 10_000;
 		const files = traceDocFiles('automerge-paper', copies);
 		const server = await startServer(kind, { cpuProfDir: config.cpuProfDir ?? undefined });
 		try {

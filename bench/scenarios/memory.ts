@@ -33,8 +33,8 @@ export const memoryScenario: Scenario = {
 	title: 'Memory per idle connection and per idle document (issue 8)',
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
-		const connections = config.quick ? 300 : 1000;
-		const documents = config.quick ? 60 : 200;
+		const connections = config.quick ? 200 : 1000;
+		const documents = config.quick ? 40 : 200;
 		const metrics: Metrics = {};
 		const server = await startServer(kind, { cpuProfDir: config.cpuProfDir ?? undefined });
 		try {

@@ -17,7 +17,7 @@ export const roomsScenario: Scenario = {
 	title: '3. Many rooms (4 editors per room, 5 keys/s each, moving cursors)',
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
-		const steps = config.quick ? [20, 60] : [25, 50, 100, 150, 200, 300];
+		const steps = config.quick ? [30] : [25, 50, 100, 150, 200, 300];
 		const durationMs = config.quick ? 4_000 : 10_000;
 		const metrics: Metrics = {};
 		let best = 0;

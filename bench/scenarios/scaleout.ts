@@ -51,7 +51,7 @@ export const scaleoutScenario: Scenario = {
 	title: 'Scale-out: two Ensemble processes on PostgreSQL + Redis (issue 8)',
 	servers: ['ensemble'],
 	async run(_kind, config: BenchConfig): Promise<Metrics> {
-		const durationMs = config.quick ? 4_000 : 10_000;
+		const durationMs = config.quick ? 3_000 : 10_000;
 		const db = `ensemble_bench_${process.pid}_${Date.now()}`;
 		await admin(`CREATE DATABASE ${db}`);
 		const servers: ServerHandle[] = [];
