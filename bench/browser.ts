@@ -1,0 +1,344 @@
+// `npm run bench:browser [-- --keys=500 --runs=3]`: the app in two Chromium
+// instances on loopback against the real server (SQLite, every update stored
+// before it is relayed). Reports keystroke → rendered in the other's Monaco
+// (p50, p99), the JavaScript loaded before Monaco (gzipped), and the time to an
+// editable workspace reopened offline. Writes bench/results/browser.json.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { startServer } from '../server/main.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const RESULTS = join(import.meta.dirname, 'results');
+const CHROMIUM_ARGS = [
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync'
+];
+const GOALS = { p50Ms: 12, p99Ms: 25, jsBeforeMonacoKb: 200, offlineReopenMs: 300 };
+
+function arg(name: string, fallback: number): number {
+	const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+	return hit ? Number(hit.slice(name.length + 3)) : fallback;
+}
+const KEYS = arg('keys', 500);
+const RUNS = arg('runs', 3);
+const KEY_DELAY_MS = arg('delay', 30);
+
+function newest(dir: string): number {
+	let t = 0;
+	for (const e of readdirSync(dir, { withFileTypes: true })) {
+		const p = join(dir, e.name);
+		t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+	}
+	return t;
+}
+
+function ensureBuild(): void {
+	let built = 0;
+	try {
+		built = statSync(join(ROOT, 'build', 'index.html')).mtimeMs;
+	} catch {
+		built = 0;
+	}
+	const sources = Math.max(
+		...['src', 'static', 'server/protocol'].map((d) => newest(join(ROOT, d)))
+	);
+	if (sources > built) {
+		execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build'], {
+			cwd: ROOT,
+			stdio: 'inherit'
+		});
+	}
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+	if (sorted.length === 0) return Number.NaN;
+	const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+	return sorted[Math.max(0, i)] ?? Number.NaN;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+interface Person {
+	readonly browser: Browser;
+	readonly context: BrowserContext;
+	readonly page: Page;
+}
+
+async function person(baseURL: string, name: string): Promise<Person> {
+	// One Chromium process per person: nothing shared but the server.
+	const browser = await chromium.launch({
+		executablePath: '/usr/bin/chromium',
+		args: CHROMIUM_ARGS
+	});
+	const context = await browser.newContext({ baseURL, viewport: { width: 1366, height: 860 } });
+	const email = `${name}-${Date.now()}@bench.test`;
+	const res = await context.request.post('/api/auth/signup', {
+		data: { name, email, password: 'bench password 1' }
+	});
+	if (!res.ok()) throw new Error(`sign-up failed: ${res.status()} ${await res.text()}`);
+	return { browser, context, page: await context.newPage() };
+}
+
+async function api<T>(p: Person, method: 'GET' | 'POST', path: string, data?: unknown): Promise<T> {
+	const res = await p.context.request.fetch(path, { method, data });
+	if (!res.ok()) throw new Error(`${method} ${path}: ${res.status()} ${await res.text()}`);
+	return (await res.json()) as T;
+}
+
+async function openWorkspace(page: Page, id: string): Promise<void> {
+	await page.goto(`/w/${id}`);
+	await page.waitForSelector('[data-testid="sync-status"][data-state="saved"]');
+}
+
+async function openFile(page: Page, file: string): Promise<void> {
+	await page.getByRole('button', { name: 'Code', exact: true }).click();
+	await page.getByRole('button', { name: file, exact: true }).click();
+	await page.waitForSelector('.monaco-editor .view-lines');
+	await page.waitForFunction(
+		(name) => document.querySelector('.tab .file')?.textContent === name,
+		file
+	);
+}
+
+/** Keystrokes typed by `a`, timed until each is rendered in `b`'s Monaco. */
+async function keystrokeRun(a: Page, b: Page, keys: number): Promise<number[]> {
+	await b.evaluate(() => {
+		const lines = document.querySelector('.monaco-editor .view-lines');
+		if (!lines) throw new Error('no Monaco view in the reader');
+		const w = window as unknown as { __seen: number[]; __obs?: MutationObserver };
+		w.__obs?.disconnect();
+		const base = (lines.textContent ?? '').length;
+		w.__seen = [];
+		w.__obs = new MutationObserver(() => {
+			const now = performance.timeOrigin + performance.now();
+			const n = (lines.textContent ?? '').length - base;
+			for (let i = w.__seen.length; i < n; i++) w.__seen[i] = now;
+		});
+		w.__obs.observe(lines, { childList: true, subtree: true, characterData: true });
+	});
+	await a.evaluate(() => {
+		const w = window as unknown as { __sent: number[]; __onKey?: (e: KeyboardEvent) => void };
+		if (w.__onKey) document.removeEventListener('keydown', w.__onKey, true);
+		w.__sent = [];
+		w.__onKey = (e: KeyboardEvent) => {
+			if (e.key.length === 1) w.__sent.push(performance.timeOrigin + performance.now());
+		};
+		document.addEventListener('keydown', w.__onKey, true);
+	});
+	await a.locator('.monaco-editor .view-lines').click();
+	await a.keyboard.press('ControlOrMeta+End');
+	const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+	for (let i = 0; i < keys; i++) {
+		await a.keyboard.type(alphabet[i % alphabet.length] ?? 'x', { delay: 0 });
+		await new Promise((r) => setTimeout(r, KEY_DELAY_MS));
+	}
+	await b.waitForFunction(
+		(n) => (window as unknown as { __seen: number[] }).__seen.length >= n,
+		keys,
+		{
+			timeout: 30_000
+		}
+	);
+	const sent = await a.evaluate(() => (window as unknown as { __sent: number[] }).__sent);
+	const seen = await b.evaluate(() => (window as unknown as { __seen: number[] }).__seen);
+	return sent.slice(0, keys).map((t, i) => (seen[i] ?? Number.NaN) - t);
+}
+
+/** Gzipped bytes of every script a fresh page loads for the workspace before any Monaco chunk. */
+async function jsBeforeMonaco(
+	baseURL: string,
+	id: string,
+	owner: Person
+): Promise<{ kb: number; files: number }> {
+	const context = await owner.browser.newContext({
+		baseURL,
+		storageState: await owner.context.storageState(),
+		serviceWorkers: 'block'
+	});
+	const page = await context.newPage();
+	const scripts = new Map<string, number>();
+	let monacoSeen = false;
+	page.on('response', (res) => {
+		const url = res.url();
+		if (res.request().resourceType() !== 'script' || monacoSeen) return;
+		void res
+			.body()
+			.then((body) => {
+				if (body.includes('monaco-editor') || body.includes('MonacoEnvironment')) {
+					monacoSeen = true;
+					return;
+				}
+				scripts.set(url, gzipSync(body, { level: 9 }).length);
+			})
+			.catch((err: unknown) => console.error(`could not read ${url}`, err));
+	});
+	await openWorkspace(page, id);
+	await page.waitForLoadState('networkidle');
+	await context.close();
+	const bytes = [...scripts.values()].reduce((a, b) => a + b, 0);
+	return { kb: bytes / 1024, files: scripts.size };
+}
+
+/** Reopen the workspace offline (service worker + IndexedDB) until a field is editable. */
+async function offlineReopen(
+	page: Page,
+	context: BrowserContext,
+	id: string,
+	runs: number
+): Promise<number[]> {
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+	await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+	await context.setOffline(true);
+	const times: number[] = [];
+	for (let i = 0; i < runs; i++) {
+		await page.goto(`/w/${id}`);
+		const ms = await page.waitForFunction(
+			() => {
+				const el = document.getElementById('hp-learning_rate') as HTMLInputElement | null;
+				return el && el.value !== '' && !el.disabled ? performance.now() : false;
+			},
+			null,
+			{ polling: 'raf' }
+		);
+		times.push(Number(await ms.jsonValue()));
+	}
+	await context.setOffline(false);
+	return times;
+}
+
+async function main(): Promise<void> {
+	ensureBuild();
+	const dataDir = mkdtempSync(join(tmpdir(), 'ensemble-bench-browser-'));
+	const server = await startServer({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' });
+	const people: Person[] = [];
+	try {
+		const a = await person(server.url, 'Writer');
+		const b = await person(server.url, 'Reader');
+		people.push(a, b);
+		const { workspace } = await api<{ workspace: { id: string } }>(a, 'POST', '/api/workspaces', {
+			name: 'Browser bench'
+		});
+		const invite = await api<{ invite_token: string }>(
+			a,
+			'POST',
+			`/api/workspaces/${workspace.id}/invite`,
+			{
+				email: 'reader@bench.test',
+				role: 'editor'
+			}
+		);
+		await api(b, 'POST', `/api/workspaces/${workspace.id}/join?token=${invite.invite_token}`);
+
+		await openWorkspace(a.page, workspace.id);
+		await openWorkspace(b.page, workspace.id);
+		// A fresh, empty file for the keystrokes.
+		await a.page.getByRole('button', { name: 'Code', exact: true }).click();
+		await a.page.getByRole('button', { name: '+ New' }).click();
+		await a.page.getByLabel('New file name').fill('bench.py');
+		await a.page.getByRole('button', { name: 'Add', exact: true }).click();
+		await openFile(a.page, 'bench.py');
+		await openFile(b.page, 'bench.py');
+
+		const latencies: number[] = [];
+		for (let run = 0; run < RUNS; run++) {
+			if (run > 0) {
+				await a.page.keyboard.press('Enter');
+			}
+			latencies.push(...(await keystrokeRun(a.page, b.page, KEYS)));
+			await a.page.waitForSelector('[data-testid="sync-status"][data-state="saved"]');
+		}
+		const valid = latencies.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+		const js = await jsBeforeMonaco(server.url, workspace.id, a);
+		const offline = await offlineReopen(b.page, b.context, workspace.id, 5);
+		const offlineSorted = [...offline].sort((x, y) => x - y);
+
+		const result = {
+			date: new Date().toISOString(),
+			machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+			setup: {
+				keys: KEYS,
+				runs: RUNS,
+				keyDelayMs: KEY_DELAY_MS,
+				server: 'Ensemble (SQLite, stored before relayed), loopback',
+				browsers: 'two Chromium processes, separate contexts'
+			},
+			keystroke: {
+				samples: valid.length,
+				lost: latencies.length - valid.length,
+				p50Ms: round(percentile(valid, 50), 2),
+				p90Ms: round(percentile(valid, 90), 2),
+				p99Ms: round(percentile(valid, 99), 2),
+				maxMs: round(valid.at(-1) ?? Number.NaN, 2)
+			},
+			jsBeforeMonaco: { gzipKb: round(js.kb), files: js.files },
+			offlineReopen: {
+				runsMs: offline.map((x) => round(x)),
+				medianMs: round(percentile(offlineSorted, 50))
+			},
+			goals: GOALS
+		};
+		mkdirSync(RESULTS, { recursive: true });
+		writeFileSync(join(RESULTS, 'browser.json'), `${JSON.stringify(result, null, '\t')}\n`);
+
+		const rows: [string, string, string, string][] = [
+			[
+				'keystroke → rendered, p50',
+				`${result.keystroke.p50Ms} ms`,
+				`≤ ${GOALS.p50Ms} ms`,
+				ok(result.keystroke.p50Ms <= GOALS.p50Ms)
+			],
+			[
+				'keystroke → rendered, p99',
+				`${result.keystroke.p99Ms} ms`,
+				`≤ ${GOALS.p99Ms} ms`,
+				ok(result.keystroke.p99Ms <= GOALS.p99Ms)
+			],
+			[
+				'JS before Monaco (gzip)',
+				`${result.jsBeforeMonaco.gzipKb} KB`,
+				`≤ ${GOALS.jsBeforeMonacoKb} KB`,
+				ok(result.jsBeforeMonaco.gzipKb <= GOALS.jsBeforeMonacoKb)
+			],
+			[
+				'offline reopen → editable (median)',
+				`${result.offlineReopen.medianMs} ms`,
+				`≤ ${GOALS.offlineReopenMs} ms`,
+				ok(result.offlineReopen.medianMs <= GOALS.offlineReopenMs)
+			]
+		];
+		console.log(
+			`\n${valid.length} keystrokes (${RUNS} × ${KEYS}, ${KEY_DELAY_MS} ms apart), ${latencies.length - valid.length} not rendered`
+		);
+		console.log(table(['measure', 'value', 'goal', ''], rows));
+		console.log(`\nwritten to ${join('bench', 'results', 'browser.json')}`);
+	} finally {
+		for (const p of people) await p.browser.close();
+		await server.close();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}
+
+function ok(pass: boolean): string {
+	return pass ? 'ok' : 'MISSED';
+}
+
+function table(head: string[], rows: string[][]): string {
+	const all = [head, ...rows];
+	const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+	const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+	return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+await main();
