@@ -27,7 +27,7 @@ import {
 import type { RelayLimits } from './limits.ts';
 import { Presence } from './presence.ts';
 import type { MutableStats } from './stats.ts';
-import { isEmptyUpdate, validateUpdateV1 } from './validate.ts';
+import { checkParents, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
 
 /** Transaction origins whose updates are already durable (not stored again). */
 export const LOAD_ORIGIN = Symbol('load');
@@ -143,6 +143,7 @@ export class Room implements ConnectionHost {
 	onClientUpdate(conn: Connection, update: Uint8Array): void {
 		const shape = validateUpdateV1(update);
 		if (!isEmptyUpdate(shape)) {
+			checkParents(this.doc, shape);
 			this.deps.stats.updatesReceived++;
 			const before = this.#pending.length;
 			try {

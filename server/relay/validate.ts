@@ -6,12 +6,22 @@
 // applying, corrupting the document: TOOLCHAIN.md) is rejected before it
 // touches a shared document. Work is linear in the input's length.
 
+import * as Y from 'yjs';
 import { MAX_VAR_UINT, MalformedInput, Reader } from './reader.ts';
 
 export interface UpdateShape {
 	readonly structs: number;
 	readonly deletes: number;
+	/** Items whose parent is given as an ID: [client, clock] of that parent. */
+	readonly parentRefs: ReadonlyArray<readonly [number, number]>;
+	/** Per client, the update's structs as [start clock, end clock, content ref]. */
+	readonly ranges: ReadonlyMap<number, ReadonlyArray<readonly [number, number, number]>>;
 }
+
+const CONTENT_DELETED = 1;
+const CONTENT_TYPE = 7;
+const GC_REF = 0;
+const SKIP_REF = 10;
 
 /** Nesting limit for lib0 `any` values (objects in arrays in objects …). */
 const MAX_ANY_DEPTH = 64;
@@ -25,14 +35,21 @@ const BITS5 = 31;
 export function validateUpdateV1(update: Uint8Array): UpdateShape {
 	const r = new Reader(update);
 	let structs = 0;
+	const parentRefs: Array<[number, number]> = [];
+	const ranges = new Map<number, Array<[number, number, number]>>();
 	const clients = r.count(3);
 	for (let i = 0; i < clients; i++) {
 		const n = r.count(1);
 		const client = r.varUint();
 		let clock = r.varUint();
+		const list: Array<[number, number, number]> = [];
+		ranges.set(client, list);
 		for (let j = 0; j < n; j++) {
-			clock += readStruct(r, client, clock);
+			const ref = r.bytes[r.pos]! & BITS5;
+			const start = clock;
+			clock += readStruct(r, client, clock, parentRefs);
 			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
+			list.push([start, clock, ref]);
 			structs++;
 		}
 	}
@@ -49,11 +66,16 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 		}
 	}
 	r.end();
-	return { structs, deletes };
+	return { structs, deletes, parentRefs, ranges };
 }
 
 /** Returns the struct's length in clock units. */
-function readStruct(r: Reader, client: number, clock: number): number {
+function readStruct(
+	r: Reader,
+	client: number,
+	clock: number,
+	parentRefs: Array<[number, number]>
+): number {
 	const info = r.uint8();
 	const ref = info & BITS5;
 	if (ref === 0 || ref === 10) return nonEmpty(r.varUint()); // GC or Skip
@@ -64,7 +86,8 @@ function readStruct(r: Reader, client: number, clock: number): number {
 	if (!hasOrigin && !hasRightOrigin) {
 		const parentIsRoot = r.varUint();
 		if (parentIsRoot === 1) r.varString();
-		else readId(r, client, clock);
+		else if (parentIsRoot === 0) parentRefs.push(readId(r, client, clock));
+		else throw new MalformedInput('invalid parent info');
 		if ((info & BIT6) !== 0) r.varString(); // parentSub
 	}
 	return readContent(r, ref);
@@ -76,10 +99,44 @@ function readStruct(r: Reader, client: number, clock: number): number {
  * other clients (missing ones wait as pending) but trusts these, and a forward
  * one throws half-way through integration.
  */
-function readId(r: Reader, client: number, clock: number): void {
+function readId(r: Reader, client: number, clock: number): [number, number] {
 	const refClient = r.varUint();
 	const refClock = r.varUint();
 	if (refClient === client && refClock >= clock) throw new MalformedInput('forward reference');
+	return [refClient, refClock];
+}
+
+/**
+ * An item's parent given by ID must be a type (or a deleted or collected one,
+ * which Yjs handles). Yjs takes `content.type` of whatever it finds there, and
+ * a string or other content as parent makes it throw half-way through
+ * integrating. Looks in the update itself, then in the document; a parent
+ * neither holds yet is missing, and Yjs keeps the item pending.
+ */
+export function checkParents(doc: Y.Doc, shape: UpdateShape): void {
+	for (const [client, clock] of shape.parentRefs) {
+		const inUpdate = shape.ranges
+			.get(client)
+			?.find(([start, end]) => start <= clock && clock < end);
+		if (inUpdate && inUpdate[2] !== SKIP_REF) {
+			const ref = inUpdate[2];
+			if (ref !== CONTENT_TYPE && ref !== CONTENT_DELETED && ref !== GC_REF) {
+				throw new MalformedInput('parent is not a type');
+			}
+			continue;
+		}
+		const structs = doc.store.clients.get(client);
+		if (!structs || clock >= Y.getState(doc.store, client)) continue;
+		const struct = structs[Y.findIndexSS(structs, clock)];
+		if (struct instanceof Y.GC) continue;
+		if (
+			struct instanceof Y.Item &&
+			(struct.content instanceof Y.ContentType || struct.content instanceof Y.ContentDeleted)
+		) {
+			continue;
+		}
+		throw new MalformedInput('parent is not a type');
+	}
 }
 
 /** Content refs from Yjs's `contentRefs`; returns the content's length. */
