@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Clock, Logger } from '../runtime.ts';
 import type { EnsembleStorage, StorageOptions } from './common.ts';
 import { PostgresStorage } from './postgres.ts';
-import { SQLITE_FILE, SqliteStorage } from './sqlite.ts';
+import { SqliteStorage } from './sqlite.ts';
+import { SQLITE_FILE } from './sqliteBackup.ts';
 
 export type { EnsembleStorage } from './common.ts';
 

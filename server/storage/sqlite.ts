@@ -5,10 +5,8 @@
 // Methods are async without awaiting so that every failure is a rejection.
 /* eslint-disable @typescript-eslint/require-await */
 
-import { copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { once } from 'node:events';
-import { backup, DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { RoomName } from '../protocol/docs.ts';
 import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
@@ -25,9 +23,8 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
-import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.ts';
 import * as rows from './rows.ts';
-import { openSqlite, SqliteCommitter } from './sqliteCommit.ts';
+import { migrateSqlite, openSqlite, SqliteCommitter } from './sqliteConnection.ts';
 import type { WriterReply, WriterRequest } from './sqliteWriter.ts';
 import type {
 	ApiKey,
@@ -42,8 +39,6 @@ import type {
 	User,
 	Workspace
 } from './types.ts';
-
-export const SQLITE_FILE = 'ensemble.db';
 
 export interface SqliteStorageOptions extends StorageOptions {
 	/** The database file (created when missing). */
@@ -626,94 +621,4 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 }
 
-/** Applies the missing migrations, each in its own IMMEDIATE transaction (one writer at a time). */
-function migrateSqlite(db: DatabaseSync, clock: Clock, where: string): void {
-	db.exec(MIGRATIONS_TABLE_SQL);
-	for (const m of MIGRATIONS) {
-		db.exec('BEGIN IMMEDIATE');
-		try {
-			const applied = (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map(
-				(r) => Number(r.version)
-			);
-			checkNotNewer(applied, where);
-			if (!applied.includes(m.version)) {
-				db.exec(m.sqlite);
-				db.prepare(
-					'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)'
-				).run(m.version, m.name, clock.now());
-			}
-			db.exec('COMMIT');
-		} catch (error) {
-			db.exec('ROLLBACK');
-			throw error;
-		}
-	}
-}
-
-/**
- * Copies the open database to `destPath` with SQLite's online backup: the server
- * keeps running, and the copy is a consistent state (every commit up to then).
- */
-export async function backupSqlite(storage: SqliteStorage, destPath: string): Promise<void> {
-	await backup(storage.db, destPath);
-}
-
-/**
- * Puts a backup in place of `${dataDir}/ensemble.db`. Run it only while the server
- * is stopped. The file is checked first (integrity, and that it is an Ensemble
- * database this version can open); the current database and its WAL are moved
- * aside to `ensemble.db.before-restore-<time>` rather than deleted.
- */
-export function restoreSqlite(
-	backupPath: string,
-	dataDir: string,
-	clock: Clock = systemClock
-): { replaced: string | null } {
-	verifySqliteBackup(backupPath);
-	const target = join(dataDir, SQLITE_FILE);
-	let replaced: string | null = null;
-	if (existsSync(target)) {
-		replaced = `${target}.before-restore-${clock.now()}`;
-		renameSync(target, replaced);
-	}
-	// A WAL left by the old database would be replayed into the restored one.
-	for (const suffix of ['-wal', '-shm']) {
-		if (existsSync(target + suffix)) {
-			if (replaced) renameSync(target + suffix, replaced + suffix);
-			else renameSync(target + suffix, `${target}${suffix}.stale-${clock.now()}`);
-		}
-	}
-	const temp = `${target}.restoring`;
-	copyFileSync(backupPath, temp);
-	renameSync(temp, target);
-	return { replaced };
-}
-
-function verifySqliteBackup(path: string): void {
-	if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path}: no such file`);
-	let db: DatabaseSync;
-	try {
-		db = new DatabaseSync(path, { readOnly: true });
-	} catch (cause) {
-		throw new Error(`${path} is not an SQLite database`, { cause });
-	}
-	try {
-		const check = db.prepare('PRAGMA integrity_check').get() as Row | undefined;
-		if (check?.integrity_check !== 'ok') {
-			throw new Error(`${path} is damaged: ${String(check?.integrity_check)}`);
-		}
-		let versions: number[];
-		try {
-			versions = (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) =>
-				Number(r.version)
-			);
-		} catch (cause) {
-			throw new Error(`${path} is not an Ensemble database (no schema_migrations)`, { cause });
-		}
-		if (versions.length === 0)
-			throw new Error(`${path} is not an Ensemble database (empty schema)`);
-		checkNotNewer(versions, path);
-	} finally {
-		db.close();
-	}
-}
+export { backupSqlite, restoreSqlite } from './sqliteBackup.ts';

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { UpdateRecord } from './types.ts';
-import { openSqlite, SqliteCommitter } from './sqliteCommit.ts';
+import { openSqlite, SqliteCommitter } from './sqliteConnection.ts';
 
 export interface WriterRequest {
 	readonly id: number;

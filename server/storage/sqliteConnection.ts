@@ -1,9 +1,11 @@
-// The SQLite connection settings and the group-commit transaction, shared by the
-// main thread (writer: 'inline') and the writer thread (sqliteWriter.ts).
+// SQLite connections: their settings, the migrations, and the group-commit
+// transaction shared by the main thread (writer: 'inline') and the writer thread.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { RoomName } from '../protocol/docs.ts';
+import type { Clock } from '../runtime.ts';
 import { workspaceOfRoom } from './common.ts';
+import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.ts';
 import type { UpdateRecord } from './types.ts';
 
 /** Opens a connection with the durability settings every connection to the file must share. */
@@ -70,6 +72,32 @@ export class SqliteCommitter {
 			return seqs;
 		} catch (error) {
 			this.#db.exec('ROLLBACK');
+			throw error;
+		}
+	}
+}
+
+/** Applies the missing migrations, each in its own IMMEDIATE transaction (one writer at a time). */
+type Row = Record<string, unknown>;
+
+export function migrateSqlite(db: DatabaseSync, clock: Clock, where: string): void {
+	db.exec(MIGRATIONS_TABLE_SQL);
+	for (const m of MIGRATIONS) {
+		db.exec('BEGIN IMMEDIATE');
+		try {
+			const applied = (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map(
+				(r) => Number(r.version)
+			);
+			checkNotNewer(applied, where);
+			if (!applied.includes(m.version)) {
+				db.exec(m.sqlite);
+				db.prepare(
+					'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)'
+				).run(m.version, m.name, clock.now());
+			}
+			db.exec('COMMIT');
+		} catch (error) {
+			db.exec('ROLLBACK');
 			throw error;
 		}
 	}
