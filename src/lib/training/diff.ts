@@ -27,7 +27,7 @@ export interface ParamChange {
 
 export function paramChanges(before: Params, after: Params): ParamChange[] {
 	const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-	const show = (v: unknown) => (v === undefined ? '—' : String(v));
+	const show = (v: number | string | boolean | undefined) => (v === undefined ? '—' : String(v));
 	return keys
 		.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
 		.map((k) => ({ key: k, before: show(before[k]), after: show(after[k]) }));

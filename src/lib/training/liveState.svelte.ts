@@ -34,7 +34,7 @@ export class LiveTraining {
 	};
 
 	readonly #readTraining = (): void => {
-		this.training = this.#training.toJSON() as Partial<TrainingState>;
+		this.training = this.#training.toJSON();
 	};
 
 	readonly #readAnnotations = (): void => {
