@@ -26,6 +26,7 @@ import {
 	writeState,
 	type StateChange
 } from './state.ts';
+import { DurabilityBarrier } from './barrier.ts';
 import { filesMap, TextFiles, type ApplyResult, type TextEdit } from './text.ts';
 
 /** Marks a transaction as this room's own write (Transaction.meta key). */
@@ -111,6 +112,8 @@ export class CompatRoom {
 	readonly #users = new Map<string, PresentPerson>();
 	readonly #cleanups: (() => void)[] = [];
 	readonly #renew: ReturnType<typeof setInterval>;
+	/** Per document: waits until what others wrote is stored, before JSON clients hear of it. */
+	readonly #stored: Record<'params' | 'code' | 'live', DurabilityBarrier>;
 
 	static async open(workspace: WorkspaceId, deps: RoomDeps): Promise<CompatRoom> {
 		const keys = (['params', 'code', 'live'] as const).map((doc) => ({ workspace, doc }));
@@ -131,6 +134,15 @@ export class CompatRoom {
 		this.#deps = deps;
 		this.#log = deps.logger.child({ workspace });
 		this.#text = new TextFiles(deps.limits.revisionsKept);
+		const barrier = (doc: 'params' | 'code' | 'live') =>
+			new DurabilityBarrier(
+				deps.relay,
+				{ workspace, doc },
+				handles[doc].doc,
+				deps.clock,
+				this.#log
+			);
+		this.#stored = { params: barrier('params'), code: barrier('code'), live: barrier('live') };
 		const files = filesMap(handles.code.doc);
 		this.#text.init(files);
 
@@ -251,6 +263,7 @@ export class CompatRoom {
 		this.conns.clear();
 		for (const conn of conns) this.#setPresence(conn, false);
 		this.#connsByClient.clear();
+		for (const b of Object.values(this.#stored)) b.close();
 		for (const c of this.#cleanups.splice(0)) c();
 		const { params, code, live } = this.#handles;
 		params.release();
@@ -425,7 +438,7 @@ export class CompatRoom {
 		if (changes.length === 0 || this.conns.size === 0) return;
 		const own = this.#own(txn);
 		const userId = own?.userId ?? authorOf(txn.origin);
-		this.#sendStateChanges(changes, userId, own?.stored ?? Promise.resolve());
+		this.#sendStateChanges(changes, userId, own?.stored ?? this.#stored.params.wait());
 	}
 
 	#onTraining(event: Y.YMapEvent<unknown>, txn: Y.Transaction): void {
@@ -440,7 +453,7 @@ export class CompatRoom {
 				}
 			],
 			authorOf(txn.origin),
-			Promise.resolve()
+			this.#stored.live.wait()
 		);
 	}
 
@@ -460,19 +473,21 @@ export class CompatRoom {
 	): void {
 		if (this.#own(txn)) return;
 		const edits = this.#text.fromYjs(files, events, txn);
+		if (edits.length === 0) return;
 		const userId = authorOf(txn.origin);
+		const stored = this.#stored.code.wait();
 		for (const edit of edits) {
 			const ytext = files.get(edit.file);
 			if (ytext instanceof Y.Text && !this.#text.consistent(edit.file, ytext)) {
 				// Should not happen; if it does, JSON clients start the file over rather than drift.
 				this.#log.error({ file: edit.file }, 'compat text mirror out of step; resetting the file');
 				const state = this.#text.reset(edit.file, ytext);
-				this.#enqueue(Promise.resolve(), () =>
+				this.#enqueue(stored, () =>
 					this.#broadcast({ type: 'text_state', file: edit.file, ...state }, null)
 				);
 				continue;
 			}
-			this.#enqueue(Promise.resolve(), () => this.#sendEdit(edit, userId, null));
+			this.#enqueue(stored, () => this.#sendEdit(edit, userId, null));
 		}
 	}
 

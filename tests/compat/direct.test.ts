@@ -4,9 +4,14 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { docReaches } from '../helpers/yjs.ts';
 import { CompatServer } from '../../server/compat/index.ts';
 import { userColor } from '../../server/protocol/colors.ts';
 import { parseUserId, parseWorkspaceId, type WorkspaceId } from '../../server/protocol/ids.ts';
+import { parseRoomName } from '../../server/protocol/docs.ts';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
 import { isRole } from '../../server/protocol/roles.ts';
 import { Relay } from '../../server/relay/relay.ts';
 import { silentLogger, systemClock } from '../../server/runtime.ts';
@@ -14,33 +19,44 @@ import { MemoryStorage } from '../../server/storage/memory.ts';
 import { JsonClient } from './jsonClient.ts';
 
 let storage: MemoryStorage;
+/** What storage did, in order, with what JSON clients heard in between. */
+const events: string[] = [];
 let relay: Relay;
 let compat: CompatServer;
 let wss: WebSocketServer;
 let base: string;
+let port: number;
 const clients: JsonClient[] = [];
 const workspace = parseWorkspaceId('ws1') as WorkspaceId;
 
 beforeEach(async () => {
-	storage = new MemoryStorage();
+	events.length = 0;
+	storage = new MemoryStorage({ onCommit: (info) => events.push(info.ok ? 'stored' : 'failed') });
 	relay = new Relay({ storage, clock: systemClock, logger: silentLogger });
 	compat = new CompatServer({ relay, clock: systemClock, logger: silentLogger });
 	wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
 	// Test-only authentication: who and what role come from the query.
 	wss.on('connection', (ws, req) => {
-		const q = new URL(req.url ?? '/', 'http://x').searchParams;
+		const url = new URL(req.url ?? '/', 'http://x');
+		const q = url.searchParams;
 		const id = parseUserId(q.get('as') ?? '');
 		const role = q.get('role');
 		if (!id || !isRole(role)) return ws.close(4401);
-		compat.handleConnection(
-			ws,
-			workspace,
-			{ id, name: id.toUpperCase(), email: `${id}@example.com`, color: userColor(id), role },
-			q
-		);
+		const identity = {
+			id,
+			name: id.toUpperCase(),
+			email: `${id}@example.com`,
+			color: userColor(id),
+			role
+		};
+		// `/y/{workspace}/{doc}`: the relay, for stock Yjs clients
+		const key = url.pathname.startsWith('/y/') ? parseRoomName(url.pathname.slice(3)) : null;
+		if (key) relay.handleConnection(ws, key, identity, { ack: false });
+		else compat.handleConnection(ws, workspace, identity, q);
 	});
 	await new Promise((resolve) => wss.once('listening', resolve));
-	base = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/?`;
+	port = (wss.address() as AddressInfo).port;
+	base = `ws://127.0.0.1:${port}/?`;
 });
 
 afterEach(async () => {
@@ -100,5 +116,47 @@ describe('without the HTTP layer', () => {
 		expect(await b.closed).toBe(1011);
 		expect(a.messages.some((m) => m.type === 'text_op_ack')).toBe(false);
 		expect(b.messages.some((m) => m.type === 'text_op')).toBe(false);
+	});
+
+	it('[COMPAT8] a Yjs edit reaches JSON clients only once it is stored', async () => {
+		const ann = await connect('ann');
+		ann.send({
+			type: 'text_op',
+			file: 'a.py',
+			revision: 0,
+			ops: [{ type: 'insert', position: 0, data: 'x' }]
+		});
+		await ann.waitFor((m) => m.type === 'text_op_ack', 'created');
+		const doc = new Y.Doc();
+		const provider = new WebsocketProvider(`ws://127.0.0.1:${port}/y`, 'ws1/code', doc, {
+			WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+			disableBc: true,
+			params: { as: 'ben', role: 'editor' }
+		});
+		try {
+			await docReaches(
+				doc,
+				(d) => d.getMap<Y.Text>('files').get('a.py')?.toJSON() === 'x',
+				'Yjs has the file'
+			);
+			ann.onMessage((m) => {
+				if (m.type === 'text_op') events.push('json heard');
+			});
+			events.length = 0;
+			storage.failNextCommit(new Error('disk hiccup'));
+			doc.getMap<Y.Text>('files').get('a.py')?.insert(1, 'y');
+			const heard = await ann.waitFor((m) => m.type === 'text_op', 'the Yjs edit', 0, 5000);
+			expect(heard).toMatchObject({
+				file: 'a.py',
+				ops: [{ type: 'insert', position: 1, data: 'y' }],
+				user_id: 'ben'
+			});
+			expect(events[0]).toBe('failed');
+			expect(events.indexOf('json heard')).toBeGreaterThan(events.indexOf('stored'));
+			expect(events.indexOf('stored')).toBeGreaterThan(0);
+		} finally {
+			provider.destroy();
+			doc.destroy();
+		}
 	});
 });
