@@ -49,6 +49,11 @@ export interface PostgresStorageOptions extends StorageOptions {
 	readonly logger?: Logger;
 	/** Connections in the pool (default 10). */
 	readonly poolSize?: number;
+	/**
+	 * Server-side limit per statement (default 30 s): a hung commit fails (and its
+	 * callers hear of it) instead of holding every later append back forever.
+	 */
+	readonly statementTimeoutMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -87,7 +92,13 @@ export class PostgresStorage implements EnsembleStorage {
 			connectionString: options.connectionString,
 			max: options.poolSize ?? 10,
 			connectionTimeoutMillis: 5000,
-			options: `-c search_path=${schema}`
+			// A session stuck inside a transaction (a frozen process) would hold its rooms'
+			// row locks and stall every other process's appends: the server ends it.
+			options: [
+				`-c search_path=${schema}`,
+				`-c statement_timeout=${options.statementTimeoutMs ?? 30_000}`,
+				'-c idle_in_transaction_session_timeout=60000'
+			].join(' ')
 		});
 		// An idle client that loses its connection emits here; unhandled, it would kill the process.
 		this.#pool.on('error', (err) =>

@@ -97,6 +97,35 @@ describe.skipIf(reason !== null)(reason ?? 'PostgreSQL with several processes', 
 		await expect(openStore(name)).rejects.toThrow(/newer than this Ensemble knows/);
 	});
 
+	it("[STORE4] a commit stuck behind another process's lock fails after the statement timeout, and its callers are told", async () => {
+		const name = schema();
+		const s = await PostgresStorage.open({
+			connectionString: DATABASE_URL,
+			schema: name,
+			statementTimeoutMs: 300
+		});
+		stores.push(s);
+		const r = room(uid('w') as WorkspaceId);
+		await s.appendUpdates([record(r, 1)]);
+		// Another process holds the room's row lock and does not let go.
+		const other = new pg.Client({ connectionString: DATABASE_URL });
+		await other.connect();
+		try {
+			await other.query('BEGIN');
+			await other.query(`SELECT 1 FROM ${name}.rooms WHERE room = $1 FOR UPDATE`, [r]);
+			const stuck = await Promise.allSettled([
+				s.appendUpdates([record(r, 2)]),
+				s.appendUpdates([record(r, 3)])
+			]);
+			expect(stuck.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+			expect(String((stuck[0] as PromiseRejectedResult).reason)).toMatch(/statement timeout/);
+			await other.query('ROLLBACK');
+		} finally {
+			await other.end();
+		}
+		expect(await s.appendUpdates([record(r, 4)])).toEqual([2]);
+	});
+
 	it('[STORE9] a store whose database went away reports unhealthy and rejects appends', async () => {
 		const name = schema();
 		const s = await openStore(name);
