@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -74,6 +74,51 @@ interface Person {
 	readonly page: Page;
 }
 
+/**
+ * Timestamps of Yjs update frames ([0, 2, …]) on the code document's socket,
+ * sent and received, to split the latency into sender, wire + server, reader.
+ */
+function wireTimestamps(): void {
+	const w = window as unknown as { __wireSent: number[]; __wireRecv: number[] };
+	w.__wireSent = [];
+	w.__wireRecv = [];
+	const isUpdate = (data: unknown): boolean => {
+		const bytes =
+			data instanceof ArrayBuffer
+				? new Uint8Array(data, 0, Math.min(2, data.byteLength))
+				: ArrayBuffer.isView(data)
+					? new Uint8Array(data.buffer, data.byteOffset, Math.min(2, data.byteLength))
+					: null;
+		return !!bytes && bytes[0] === 0 && bytes[1] === 2;
+	};
+	const nativeSend = WebSocket.prototype.send;
+	WebSocket.prototype.send = function (
+		this: WebSocket,
+		data: string | ArrayBufferLike | Blob | ArrayBufferView
+	) {
+		if (this.url.includes('/code') && isUpdate(data))
+			w.__wireSent.push(performance.timeOrigin + performance.now());
+		nativeSend.call(this, data as Parameters<WebSocket['send']>[0]);
+	};
+	// y-websocket sets `onmessage`; a listener added at open runs before it.
+	const Native = window.WebSocket;
+	window.WebSocket = function (url: string | URL, protocols?: string | string[]) {
+		const ws = new Native(url, protocols);
+		if (String(url).includes('/code'))
+			ws.addEventListener('message', (e: MessageEvent) => {
+				if (isUpdate(e.data)) w.__wireRecv.push(performance.timeOrigin + performance.now());
+			});
+		return ws;
+	} as unknown as typeof WebSocket;
+	Object.assign(window.WebSocket, {
+		CONNECTING: 0,
+		OPEN: 1,
+		CLOSING: 2,
+		CLOSED: 3,
+		prototype: Native.prototype
+	});
+}
+
 async function person(baseURL: string, name: string): Promise<Person> {
 	// One Chromium process per person: nothing shared but the server.
 	const browser = await chromium.launch({
@@ -86,6 +131,7 @@ async function person(baseURL: string, name: string): Promise<Person> {
 		data: { name, email, password: 'bench password 1' }
 	});
 	if (!res.ok()) throw new Error(`sign-up failed: ${res.status()} ${await res.text()}`);
+	await context.addInitScript(wireTimestamps);
 	return { browser, context, page: await context.newPage() };
 }
 
@@ -110,8 +156,27 @@ async function openFile(page: Page, file: string): Promise<void> {
 	);
 }
 
+interface Sample {
+	/** keydown in the writer → rendered in the reader. */
+	readonly total: number;
+	/** keydown → the update frame leaves the writer. */
+	readonly sender: number;
+	/** frame sent → frame received by the reader (loopback + server, incl. storing). */
+	readonly server: number;
+	/** frame received → rendered in the reader's Monaco. */
+	readonly reader: number;
+}
+
+type Wire = { __wireSent: number[]; __wireRecv: number[] };
+
 /** Keystrokes typed by `a`, timed until each is rendered in `b`'s Monaco. */
-async function keystrokeRun(a: Page, b: Page, keys: number): Promise<number[]> {
+async function keystrokeRun(a: Page, b: Page, keys: number): Promise<Sample[]> {
+	for (const p of [a, b])
+		await p.evaluate(() => {
+			const w = window as unknown as Wire;
+			w.__wireSent = [];
+			w.__wireRecv = [];
+		});
 	await b.evaluate(() => {
 		const lines = document.querySelector('.monaco-editor .view-lines');
 		if (!lines) throw new Error('no Monaco view in the reader');
@@ -151,7 +216,16 @@ async function keystrokeRun(a: Page, b: Page, keys: number): Promise<number[]> {
 	);
 	const sent = await a.evaluate(() => (window as unknown as { __sent: number[] }).__sent);
 	const seen = await b.evaluate(() => (window as unknown as { __seen: number[] }).__seen);
-	return sent.slice(0, keys).map((t, i) => (seen[i] ?? Number.NaN) - t);
+	const wireOut = await a.evaluate(() => (window as unknown as Wire).__wireSent);
+	const wireIn = await b.evaluate(() => (window as unknown as Wire).__wireRecv);
+	// One update frame per keystroke, in order, when the counts line up.
+	const paired = wireOut.length === keys && wireIn.length === keys;
+	return sent.slice(0, keys).map((t, i) => ({
+		total: (seen[i] ?? Number.NaN) - t,
+		sender: paired ? (wireOut[i] ?? Number.NaN) - t : Number.NaN,
+		server: paired ? (wireIn[i] ?? Number.NaN) - (wireOut[i] ?? Number.NaN) : Number.NaN,
+		reader: paired ? (seen[i] ?? Number.NaN) - (wireIn[i] ?? Number.NaN) : Number.NaN
+	}));
 }
 
 /** Gzipped bytes of every script a fresh page loads for the workspace before any Monaco chunk. */
@@ -251,7 +325,7 @@ async function main(): Promise<void> {
 		await openFile(a.page, 'bench.py');
 		await openFile(b.page, 'bench.py');
 
-		const latencies: number[] = [];
+		const latencies: Sample[] = [];
 		for (let run = 0; run < RUNS; run++) {
 			if (run > 0) {
 				await a.page.keyboard.press('Enter');
@@ -259,14 +333,29 @@ async function main(): Promise<void> {
 			latencies.push(...(await keystrokeRun(a.page, b.page, KEYS)));
 			await a.page.waitForSelector('[data-testid="sync-status"][data-state="saved"]');
 		}
-		const valid = latencies.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+		const sorted = (pick: (x: Sample) => number) =>
+			latencies
+				.map(pick)
+				.filter((x) => Number.isFinite(x))
+				.sort((x, y) => x - y);
+		const valid = sorted((x) => x.total);
+		const part = (pick: (x: Sample) => number) => {
+			const xs = sorted(pick);
+			return xs.length === 0
+				? null
+				: { p50Ms: round(percentile(xs, 50), 2), p99Ms: round(percentile(xs, 99), 2) };
+		};
 		const js = await jsBeforeMonaco(server.url, workspace.id, a);
 		const offline = await offlineReopen(b.page, b.context, workspace.id, 5);
 		const offlineSorted = [...offline].sort((x, y) => x - y);
 
 		const result = {
 			date: new Date().toISOString(),
-			machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+			machine: {
+				cpus: cpus().length,
+				model: cpus()[0]?.model ?? 'unknown',
+				loadavg: loadavg().map((x) => round(x, 2))
+			},
 			setup: {
 				keys: KEYS,
 				runs: RUNS,
@@ -280,7 +369,12 @@ async function main(): Promise<void> {
 				p50Ms: round(percentile(valid, 50), 2),
 				p90Ms: round(percentile(valid, 90), 2),
 				p99Ms: round(percentile(valid, 99), 2),
-				maxMs: round(valid.at(-1) ?? Number.NaN, 2)
+				maxMs: round(valid.at(-1) ?? Number.NaN, 2),
+				breakdown: {
+					sender: part((x) => x.sender),
+					wireAndServer: part((x) => x.server),
+					reader: part((x) => x.reader)
+				}
 			},
 			jsBeforeMonaco: { gzipKb: round(js.kb), files: js.files },
 			offlineReopen: {
@@ -322,6 +416,16 @@ async function main(): Promise<void> {
 			`\n${valid.length} keystrokes (${RUNS} × ${KEYS}, ${KEY_DELAY_MS} ms apart), ${latencies.length - valid.length} not rendered`
 		);
 		console.log(table(['measure', 'value', 'goal', ''], rows));
+		const parts = result.keystroke.breakdown;
+		if (parts.sender && parts.wireAndServer && parts.reader)
+			console.log(
+				`breakdown p50/p99: sender ${parts.sender.p50Ms}/${parts.sender.p99Ms} ms, wire + server ${parts.wireAndServer.p50Ms}/${parts.wireAndServer.p99Ms} ms, reader render ${parts.reader.p50Ms}/${parts.reader.p99Ms} ms`
+			);
+		console.log(
+			`load average ${loadavg()
+				.map((x) => x.toFixed(1))
+				.join(' ')}`
+		);
 		console.log(`\nwritten to ${join('bench', 'results', 'browser.json')}`);
 	} finally {
 		for (const p of people) await p.browser.close();
