@@ -6,14 +6,24 @@
 import * as encoding from 'lib0/encoding';
 import { Reader } from './reader.ts';
 
-export const BusKind = { update: 0, awareness: 1, role: 2, closeWorkspace: 3 } as const;
+export const BusKind = {
+	update: 0,
+	awareness: 1,
+	role: 2,
+	closeWorkspace: 3,
+	heartbeat: 4
+} as const;
 export type BusKind = (typeof BusKind)[keyof typeof BusKind];
 
 export interface BusMessage {
 	readonly kind: BusKind;
 	/** Who published: a relay instance and room load (`{relayId}/{generation}`). */
 	readonly origin: string;
-	/** 1, 2, 3 … per origin on document channels; 0 on the control channel. */
+	/**
+	 * 1, 2, 3 … per origin on document channels; 0 on the control channel. A
+	 * heartbeat repeats the publisher's last seq, so that the loss of its last
+	 * message is noticed too.
+	 */
 	readonly seq: number;
 	readonly payload: Uint8Array;
 }
@@ -31,7 +41,7 @@ export function encodeBusMessage(m: BusMessage): Uint8Array {
 export function decodeBusMessage(bytes: Uint8Array): BusMessage {
 	const r = new Reader(bytes);
 	const kind = r.uint8();
-	if (kind > 3) throw new Error(`unknown bus message kind ${kind}`);
+	if (kind > 4) throw new Error(`unknown bus message kind ${kind}`);
 	const origin = r.varString();
 	const seq = r.varUint();
 	const payload = r.varBytes();

@@ -14,6 +14,8 @@ export interface RelayLimits {
 	readonly awarenessRenewalMs: number;
 	/** Compact a loaded document once this many updates were appended since its snapshot. */
 	readonly compactAfterUpdates: number;
+	/** After publishing on the bus, a room repeats its last seq this often (BUS2). */
+	readonly busHeartbeatMs: number;
 	/** First retry delay after a failed store write (doubles up to 5 s). */
 	readonly storeRetryMs: number;
 }
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
 	awarenessTickMs: 20,
 	awarenessRenewalMs: 2000,
 	compactAfterUpdates: 1000,
+	busHeartbeatMs: 1000,
 	storeRetryMs: 100
 };
 

@@ -80,17 +80,25 @@ export class Presence {
 		for (const entry of entries) {
 			const owner = this.#owners.get(entry.clientID);
 			if (owner === undefined) {
-				if (entry.state === null) continue;
-				this.#owners.set(entry.clientID, conn);
-				conn.clientIds.add(entry.clientID);
+				// Unowned but present: set by server-side code (compat) — not claimable.
+				if (entry.state === null || this.awareness.states.has(entry.clientID)) continue;
+				this.#claim(entry.clientID, conn);
 			} else if (owner !== conn) {
-				continue;
+				// A reconnect of the same person may take over before the old socket closes.
+				if (owner === REMOTE_PRESENCE || owner.identity.id !== conn.identity.id) continue;
+				owner.clientIds.delete(entry.clientID);
+				this.#claim(entry.clientID, conn);
 			}
 			accepted.push(stamp(entry, conn.user));
 		}
 		if (accepted.length > 0) {
 			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
 		}
+	}
+
+	#claim(clientID: number, conn: Connection): void {
+		this.#owners.set(clientID, conn);
+		conn.clientIds.add(clientID);
 	}
 
 	/** Stamped states from another process; never lets them take over a local client ID. */

@@ -48,6 +48,8 @@ interface LoadedRoom {
 	readonly room: Room;
 	readonly generation: string;
 	seq: number;
+	/** The seq the last heartbeat carried. */
+	heartbeatSeq: number;
 	/** Last sequence number seen per publisher, to notice lost bus messages. */
 	readonly seen: Map<string, number>;
 	unsubscribe: () => void;
@@ -78,6 +80,7 @@ export class Relay implements RelayApi {
 	readonly #offGap: () => void;
 	#generation = 0;
 	#closed = false;
+	readonly #heartbeat: ReturnType<typeof setInterval>;
 
 	constructor(options: RelayOptions) {
 		this.#store = options.storage;
@@ -96,6 +99,8 @@ export class Relay implements RelayApi {
 					this.#logger.error({ err: String(err) }, 'subscribing to the control channel failed')
 			);
 		this.#offGap = this.#bus.onGap(() => this.#resyncAll());
+		this.#heartbeat = setInterval(() => this.#heartbeats(), this.#limits.busHeartbeatMs);
+		this.#heartbeat.unref?.();
 	}
 
 	/** Resolves once the relay listens for role changes from other processes. */
@@ -206,6 +211,7 @@ export class Relay implements RelayApi {
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
+		clearInterval(this.#heartbeat);
 		this.#offGap();
 		this.#unsubscribeControl?.();
 		await Promise.allSettled([...this.#transitions.values()]);
@@ -274,6 +280,7 @@ export class Relay implements RelayApi {
 			}),
 			generation,
 			seq: 0,
+			heartbeatSeq: 0,
 			seen: new Map(),
 			unsubscribe: () => {},
 			idleTimer: null,
@@ -399,6 +406,28 @@ export class Relay implements RelayApi {
 			);
 	}
 
+	/** Rooms that published since their last heartbeat repeat their last seq. */
+	#heartbeats(): void {
+		for (const loaded of this.#rooms.values()) {
+			if (loaded.seq === loaded.heartbeatSeq) continue;
+			loaded.heartbeatSeq = loaded.seq;
+			const message = encodeBusMessage({
+				kind: BusKind.heartbeat,
+				origin: loaded.generation,
+				seq: loaded.seq,
+				payload: new Uint8Array(0)
+			});
+			this.#bus
+				.publish(docChannel(loaded.room.deps.name), message)
+				.catch((err: unknown) =>
+					this.#logger.warn(
+						{ err: String(err), room: loaded.room.deps.name },
+						'bus heartbeat failed'
+					)
+				);
+		}
+	}
+
 	#onDocMessage(loaded: LoadedRoom, bytes: Uint8Array): void {
 		let m;
 		try {
@@ -410,6 +439,13 @@ export class Relay implements RelayApi {
 		if (m.origin === loaded.generation) return;
 		this.#stats.busMessagesIn++;
 		const last = loaded.seen.get(m.origin);
+		if (m.kind === BusKind.heartbeat) {
+			// Before the first message from an origin nothing can be told: what it
+			// published before this room subscribed is in what the room loaded.
+			if (last !== undefined && m.seq > last) void this.#resync(loaded);
+			loaded.seen.set(m.origin, Math.max(last ?? 0, m.seq));
+			return;
+		}
 		loaded.seen.set(m.origin, m.seq);
 		if (last !== undefined && m.seq !== last + 1) void this.#resync(loaded);
 		if (m.kind === BusKind.update) loaded.room.applyRemote(m.payload);

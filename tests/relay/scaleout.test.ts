@@ -9,6 +9,7 @@ import { MemoryStorage } from '../../server/storage/memory.ts';
 import { MemoryHub, type Bus, type BusHandler } from '../../server/relay/bus.ts';
 import { RedisBus } from '../../server/relay/redisBus.ts';
 import { silentLogger } from '../../server/runtime.ts';
+import type { RelayLimits } from '../../server/relay/limits.ts';
 import type { UserId } from '../../server/protocol/ids.ts';
 import {
 	RawClient,
@@ -48,11 +49,11 @@ function open(
 	return p;
 }
 
-async function cluster(makeBus: () => Bus): Promise<Cluster> {
+async function cluster(makeBus: () => Bus, limits: Partial<RelayLimits> = {}): Promise<Cluster> {
 	const storage = new MemoryStorage();
 	const buses = [makeBus(), makeBus()];
-	const one = await startRelay({ storage, bus: buses[0] });
-	const two = await startRelay({ storage, bus: buses[1] });
+	const one = await startRelay({ storage, bus: buses[0], limits });
+	const two = await startRelay({ storage, bus: buses[1], limits });
 	cleanups.push(async () => {
 		await one.close();
 		await two.close();
@@ -170,6 +171,29 @@ describe('lost bus messages', () => {
 		a.doc.getText('t').insert(2, 'c');
 		await textBecomes(b.doc, 'abc');
 		expect(two.relay.stats().resyncs).toBe(1);
+	});
+
+	it('[BUS2] the loss of the last message is noticed by the heartbeat that follows it', async () => {
+		const hub = new MemoryHub();
+		const lossy = new LossyBus(hub.connect());
+		let first = true;
+		const makeBus = (): Bus => {
+			if (!first) return hub.connect();
+			first = false;
+			return lossy;
+		};
+		const { one, two } = await cluster(makeBus, { busHeartbeatMs: 30 });
+		const a = open(one, `${WS}/params`, 'alice', 'editor');
+		const b = open(two, `${WS}/params`, 'bob', 'editor');
+		await Promise.all([synced(a), synced(b)]);
+		a.doc.getText('t').insert(0, 'a');
+		await textBecomes(b.doc, 'a');
+		lossy.drop = true;
+		a.doc.getText('t').insert(1, 'b');
+		await waitFor(() => one.relay.stats().updatesStored === 2, 'second update stored');
+		lossy.drop = false;
+		await textBecomes(b.doc, 'ab');
+		expect(two.relay.stats().resyncs).toBeGreaterThanOrEqual(1);
 	});
 });
 
