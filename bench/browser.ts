@@ -91,6 +91,7 @@ function wireTimestamps(): void {
 					: null;
 		return !!bytes && bytes[0] === 0 && bytes[1] === 2;
 	};
+	// eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .call(this)
 	const nativeSend = WebSocket.prototype.send;
 	WebSocket.prototype.send = function (
 		this: WebSocket,

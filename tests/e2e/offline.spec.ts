@@ -124,3 +124,17 @@ test('[OFFLINE3] edits refused after a reconnect (made a viewer meanwhile) are s
 	await expect(bob.page.getByLabel('seed', { exact: true })).toBeDisabled();
 	await expect(alice.page.getByLabel('seed', { exact: true })).toHaveValue('42');
 });
+
+test('[SYNC2] a removed member is told why and the app stops reconnecting', async ({ people }) => {
+	const { alice, bob } = await twoPeople(people);
+	await alice.page.getByRole('button', { name: 'Members' }).click();
+	alice.page.once('dialog', (d) => void d.accept());
+	await alice.page.getByRole('button', { name: 'Remove Bob' }).click();
+	await expect(alice.page.getByLabel('Role of Bob')).toHaveCount(0);
+
+	const status = bob.page.getByTestId('sync-status');
+	await expect(status).toHaveAttribute('data-state', 'closed');
+	await expect(status).toContainText('You no longer have access to this workspace.');
+	await expect(bob.page.getByRole('link', { name: 'Back to your workspaces' })).toBeVisible();
+	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
+});
