@@ -26,6 +26,9 @@ export interface ServerHandle {
 	readonly pid: number;
 	readonly dataDir: string;
 	sample(gc?: boolean): Promise<ServerSample>;
+	/** With --profile: start profiling the server's main thread; `stop(label)` writes the file. */
+	profileStart(): Promise<void>;
+	profileStop(label: string): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -40,7 +43,8 @@ export async function startServer(
 	const dataDir = options.dataDir ?? makeDataDir();
 	const ownDir = options.dataDir === undefined;
 	const execArgv = ['--expose-gc', '--max-old-space-size=4096'];
-	if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+	const profDir = options.cpuProfDir;
+	let profiles = 0;
 	const child = fork(HOST, [kind, dataDir, options.store ? '1' : '0'], {
 		execArgv,
 		env: {
@@ -89,7 +93,7 @@ export async function startServer(
 				}
 			};
 			child.on('message', onMessage);
-			child.send({ type: type === 'closed' ? 'close' : type, id, ...body });
+			child.send({ ...body, type: type === 'closed' ? 'close' : type, id });
 		});
 	};
 	return {
@@ -98,6 +102,17 @@ export async function startServer(
 		pid: child.pid ?? -1,
 		dataDir,
 		sample: async (gc = false) => (await request('sample', { gc }, 30_000)).sample,
+		profileStart: async () => {
+			if (profDir) await request('profile', { file: null }, 30_000);
+		},
+		profileStop: async (label) => {
+			if (!profDir) return;
+			const file = join(
+				profDir,
+				`${kind}-${label.replace(/[^\w.-]+/g, '_')}-${++profiles}.cpuprofile`
+			);
+			await request('profile', { file }, 60_000);
+		},
 		close: async () => {
 			try {
 				if (child.exitCode === null) {

@@ -52,7 +52,9 @@ export const coldloadScenario: Scenario = {
 					refs: await refreshTokens(first, server, refs),
 					trace: 'automerge-paper'
 				};
+				await server.profileStart();
 				const r = await new LoadProc<ColdLoadResult>(job, 120_000).result;
+				await server.profileStop('coldload');
 				const warm = r.ms.slice(1).sort((a, b) => a - b);
 				const floor = decodeEncodeFloorMs(update);
 				const median = warm[warm.length >> 1] ?? Number.NaN;

@@ -17,7 +17,7 @@ export const durabilityScenario: Scenario = {
 	servers: ['ensemble'],
 	async run(_kind, config: BenchConfig): Promise<Metrics> {
 		const rates = config.quick ? [5000] : [1000, 5000, 10000];
-		const durationMs = config.quick ? 3_000 : 8_000;
+		const durationMs = config.quick ? 3_000 : 5_000;
 		const metrics: Metrics = {};
 		for (const rate of rates) {
 			const server = await startServer('ensemble', { cpuProfDir: config.cpuProfDir ?? undefined });
@@ -35,8 +35,10 @@ export const durabilityScenario: Scenario = {
 					return new LoadProc<DurabilityResult>(job, durationMs + 60_000);
 				});
 				await Promise.all(runs.map((r) => r.mark('ready')));
+				await server.profileStart();
 				for (const r of runs) r.release('ready');
 				const results = await Promise.all(runs.map((r) => r.result));
+				await server.profileStop(`durability-${rate}`);
 				const lat = latency(results.flatMap((r) => r.samples));
 				const saved = results.reduce((a, r) => a + r.saved, 0);
 				const elapsed = Math.max(...results.map((r) => r.elapsedMs));

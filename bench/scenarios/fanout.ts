@@ -16,7 +16,7 @@ export const fanoutScenario: Scenario = {
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
 		const ns = config.quick ? [100] : [10, 50, 100, 250, 500];
-		const durationMs = config.quick ? 4_000 : 10_000;
+		const durationMs = config.quick ? 4_000 : 8_000;
 		const metrics: Metrics = {};
 		let best = 0;
 		for (const n of ns) {
@@ -41,7 +41,7 @@ export const fanoutScenario: Scenario = {
 					writersPerRoom: 0
 				}));
 				jobs.push({ ...base, clientsPerRoom: 1, writersPerRoom: 1, renewAtMs: null, ack: true });
-				const r = await phase(server, jobs, n);
+				const r = await phase(server, jobs, n, `fanout-N${n}`);
 				metrics[`N=${n}: delivery p50 ms`] = r.latency.p50;
 				metrics[`N=${n}: delivery p99 ms`] = r.latency.p99;
 				metrics[`N=${n}: undelivered %`] = (100 * r.undelivered) / Math.max(1, r.expected);

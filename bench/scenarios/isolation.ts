@@ -35,7 +35,7 @@ export const isolationScenario: Scenario = {
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
 		const copies = config.quick ? 2 : 20;
 		const loaders = config.quick ? 3 : 4;
-		const durationMs = config.quick ? 3_000 : 10_000;
+		const durationMs = config.quick ? 3_000 : 8_000;
 		const files = traceDocFiles('automerge-paper', copies);
 		const server = await startServer(kind, { cpuProfDir: config.cpuProfDir ?? undefined });
 		try {
@@ -46,7 +46,7 @@ export const isolationScenario: Scenario = {
 			try {
 				await holder.mark('seeded');
 				holder.release('seeded');
-				const unloaded = await phase(server, [probe(small, durationMs)], 1);
+				const unloaded = await phase(server, [probe(small, durationMs)], 1, 'isolation-unloaded');
 				const job: LoadersJob = {
 					kind: 'loaders',
 					ref: big,
@@ -56,10 +56,16 @@ export const isolationScenario: Scenario = {
 				const load = new LoadProc<LoadersResult>(job, durationMs + 120_000);
 				await load.mark('ready');
 				load.release('ready');
-				const loaded = await phase(server, [probe(small, durationMs)], 1, async () => {
-					// Let the loaders get going before the probe starts.
-					await new Promise((resolve) => setTimeout(resolve, 1_000));
-				});
+				const loaded = await phase(
+					server,
+					[probe(small, durationMs)],
+					1,
+					'isolation-loaded',
+					async () => {
+						// Let the loaders get going before the probe starts.
+						await new Promise((resolve) => setTimeout(resolve, 1_000));
+					}
+				);
 				const l = await load.result;
 				return {
 					[`document size (${copies} copies) MB`]: l.syncs

@@ -25,6 +25,8 @@ export async function phase(
 	jobs: readonly ClientsJob[],
 	/** How many clients see each writer's stamp (readers + other writers in its room). */
 	seenBy: number,
+	/** Names the CPU profile of this phase (with --profile). */
+	label: string,
 	onConnected?: () => Promise<void>
 ): Promise<PhaseResult> {
 	const longest = Math.max(...jobs.map((j) => j.durationMs));
@@ -33,10 +35,12 @@ export async function phase(
 		await Promise.all(procs.map((p) => p.mark('connected')));
 		await onConnected?.();
 		const connected = await server.sample(true);
+		await server.profileStart();
 		const from = nowMs() + 100;
 		for (const p of procs) p.release('connected', { from });
 		const results = await Promise.all(procs.map((p) => p.result));
 		const after = await server.sample();
+		await server.profileStop(label);
 		const samples = results.flatMap((r) => r.samples);
 		const sent = results.reduce((a, r) => a + r.sent, 0);
 		const expected = sent * seenBy;

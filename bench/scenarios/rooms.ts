@@ -18,7 +18,7 @@ export const roomsScenario: Scenario = {
 	servers: ALL,
 	async run(kind: ServerKind, config: BenchConfig): Promise<Metrics> {
 		const steps = config.quick ? [30] : [25, 50, 100, 150, 200, 300];
-		const durationMs = config.quick ? 4_000 : 10_000;
+		const durationMs = config.quick ? 4_000 : 8_000;
 		const metrics: Metrics = {};
 		let best = 0;
 		for (const rooms of steps) {
@@ -41,7 +41,7 @@ export const roomsScenario: Scenario = {
 					connectBatch: 40,
 					ack: true
 				}));
-				const r = await phase(server, jobs, EDITORS - 1);
+				const r = await phase(server, jobs, EDITORS - 1, `rooms-${rooms}`);
 				const rss = r.connected.rss - empty.rss;
 				const heap = r.connected.heapUsed + r.connected.external - empty.heapUsed - empty.external;
 				metrics[`${rooms} rooms: delivery p50 ms`] = r.latency.p50;

@@ -51,7 +51,7 @@ export const scaleoutScenario: Scenario = {
 	title: 'Scale-out: two Ensemble processes on PostgreSQL + Redis (issue 8)',
 	servers: ['ensemble'],
 	async run(_kind, config: BenchConfig): Promise<Metrics> {
-		const durationMs = config.quick ? 3_000 : 10_000;
+		const durationMs = config.quick ? 3_000 : 8_000;
 		const db = `ensemble_bench_${process.pid}_${Date.now()}`;
 		await admin(`CREATE DATABASE ${db}`);
 		const servers: ServerHandle[] = [];
@@ -69,8 +69,8 @@ export const scaleoutScenario: Scenario = {
 			if (!onA || !onA2) throw new Error('no rooms');
 			const [onB] = await refreshTokens(a, b, [onA2]);
 			if (!onB) throw new Error('no room on B');
-			const same = await phase(a, jobs(onA, onA, durationMs), READERS);
-			const cross = await phase(a, jobs(onB, onA2, durationMs), READERS);
+			const same = await phase(a, jobs(onA, onA, durationMs), READERS, 'same-process');
+			const cross = await phase(a, jobs(onB, onA2, durationMs), READERS, 'cross-process');
 			return {
 				'same-process delivery p50 ms': same.latency.p50,
 				'same-process delivery p99 ms': same.latency.p99,

@@ -2,7 +2,8 @@
 // its CPU time and memory over IPC, and asks it to close. Usage (forked):
 // node --expose-gc bench/servers/host.ts <kind> <dataDir> <store:0|1>
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { HostReply, HostRequest, RunningServer, ServerKind, ServerSample } from './types.ts';
 
 function send(reply: HostReply): void {
@@ -53,8 +54,31 @@ if (kind !== 'ensemble' && kind !== 'ywebsocket' && kind !== 'hocuspocus') {
 if (!dataDir) throw new Error('host.ts needs a data directory');
 
 const server = await start(kind, dataDir, store === '1');
+let inspector: Session | null = null;
+
+/** Profiles only the measured window (a --cpu-prof profile is mostly start-up). */
+async function profile(file: string | null): Promise<void> {
+	if (file === null) {
+		inspector = new Session();
+		inspector.connect();
+		await inspector.post('Profiler.enable');
+		await inspector.post('Profiler.start');
+		return;
+	}
+	if (!inspector) throw new Error('profile stop without start');
+	const { profile: result } = await inspector.post('Profiler.stop');
+	writeFileSync(file, JSON.stringify(result));
+	inspector.disconnect();
+	inspector = null;
+}
+
 process.on('message', (message: HostRequest) => {
-	if (message.type === 'sample') {
+	if (message.type === 'profile') {
+		profile(message.file).then(
+			() => send({ type: 'profile', id: message.id }),
+			(err: unknown) => send({ type: 'error', message: `profile: ${String(err)}` })
+		);
+	} else if (message.type === 'sample') {
 		send({ type: 'sample', id: message.id, sample: sample(message.gc) });
 	} else if (message.type === 'close') {
 		server.close().then(

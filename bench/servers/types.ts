@@ -37,10 +37,13 @@ export interface ServerSample {
 
 export type HostRequest =
 	| { readonly type: 'sample'; readonly id: number; readonly gc: boolean }
-	| { readonly type: 'close'; readonly id: number };
+	| { readonly type: 'close'; readonly id: number }
+	/** Start a CPU profile of the main thread, or stop it and write it to `file`. */
+	| { readonly type: 'profile'; readonly id: number; readonly file: string | null };
 
 export type HostReply =
 	| { readonly type: 'ready'; readonly port: number }
 	| { readonly type: 'sample'; readonly id: number; readonly sample: ServerSample }
 	| { readonly type: 'closed'; readonly id: number }
+	| { readonly type: 'profile'; readonly id: number }
 	| { readonly type: 'error'; readonly message: string };
