@@ -16,7 +16,7 @@ interface CpuProfile {
 	readonly timeDeltas: readonly number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (!file) throw new Error('usage: node bench/profile.ts <file.cpuprofile> [top]');
 const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -50,3 +50,29 @@ const print = (title: string, map: Map<string, number>): void => {
 };
 print('self time by function', byFunction);
 print('self time by file', byFile);
+
+// `--callers=name`: where the self time of functions called `name` comes from (3 frames up).
+const callersOf = process.argv.find((a) => a.startsWith('--callers='))?.slice(10);
+if (callersOf) {
+	const parent = new Map<number, number>();
+	for (const node of profile.nodes)
+		for (const child of node.children ?? []) parent.set(child, node.id);
+	const label = (id: number | undefined): string => {
+		const frame = id === undefined ? undefined : byId.get(id)?.callFrame;
+		if (!frame) return '?';
+		return `${frame.functionName || '(anonymous)'}@${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
+	};
+	const stacks = new Map<string, number>();
+	for (const [id, us] of selfUs) {
+		if (byId.get(id)?.callFrame.functionName !== callersOf) continue;
+		const chain: string[] = [];
+		let at = parent.get(id);
+		for (let i = 0; i < 4 && at !== undefined; i++, at = parent.get(at)) chain.push(label(at));
+		const key = chain.join(' < ');
+		stacks.set(key, (stacks.get(key) ?? 0) + us);
+	}
+	process.stdout.write(`\ncallers of ${callersOf}\n`);
+	for (const [key, us] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+		process.stdout.write(`${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`);
+	}
+}
