@@ -5,7 +5,6 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
 import { withDeadline, DEFAULT_DEADLINE_MS } from './wait.ts';
-import type { TestServer } from './server.ts';
 import type { ApiClient } from './http.ts';
 
 export interface Peer {
@@ -21,7 +20,7 @@ export interface Peer {
  * from `client`. BroadcastChannel is off so only the server can sync peers.
  */
 export async function connectPeer(
-	server: TestServer,
+	server: { readonly wsUrl: string },
 	client: ApiClient,
 	workspace: string,
 	doc: string,

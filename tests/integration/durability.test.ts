@@ -3,10 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
-import WebSocket from 'ws';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
+import { ackClient } from '../helpers/ackClient.ts';
 import { ApiClient } from '../helpers/http.ts';
 import { spawnServer, stopChild, type ChildServer } from '../helpers/process.ts';
 import { withDeadline } from '../helpers/wait.ts';
@@ -30,64 +27,6 @@ async function start(dir: string): Promise<ChildServer> {
 	const server = await spawnServer(dir);
 	children.push(server);
 	return server;
-}
-
-/**
- * A minimal y-websocket client that opts in to `?ack=1` and reports the state
- * vectors of the server's `saved` messages (type 100).
- */
-function ackClient(url: string, doc: Y.Doc) {
-	const ws = new WebSocket(url);
-	ws.binaryType = 'nodebuffer';
-	const savedListeners = new Set<(sv: Map<number, number>) => void>();
-	let onSynced: () => void = () => {};
-	const synced = new Promise<void>((resolve) => (onSynced = resolve));
-	ws.on('open', () => {
-		const e = encoding.createEncoder();
-		encoding.writeVarUint(e, 0);
-		syncProtocol.writeSyncStep1(e, doc);
-		ws.send(encoding.toUint8Array(e));
-	});
-	ws.on('message', (data: Buffer) => {
-		const d = decoding.createDecoder(new Uint8Array(data));
-		const type = decoding.readVarUint(d);
-		if (type === 0) {
-			const e = encoding.createEncoder();
-			encoding.writeVarUint(e, 0);
-			const step = syncProtocol.readSyncMessage(d, e, doc, 'server');
-			if (encoding.length(e) > 1) ws.send(encoding.toUint8Array(e));
-			if (step === syncProtocol.messageYjsSyncStep2) onSynced();
-		} else if (type === 100) {
-			const sv = Y.decodeStateVector(decoding.readVarUint8Array(d));
-			for (const listener of savedListeners) listener(sv);
-		}
-	});
-	doc.on('update', (update: Uint8Array, origin: unknown) => {
-		if (origin === 'server') return;
-		const e = encoding.createEncoder();
-		encoding.writeVarUint(e, 0);
-		syncProtocol.writeUpdate(e, update);
-		ws.send(encoding.toUint8Array(e));
-	});
-	return {
-		ws,
-		synced: withDeadline(synced, 'initial sync'),
-		/** Resolves when the server says everything up to our current clock is stored. */
-		saved(): Promise<void> {
-			const clock = Y.getState(doc.store, doc.clientID);
-			return withDeadline(
-				new Promise<void>((resolve) => {
-					const listener = (sv: Map<number, number>) => {
-						if ((sv.get(doc.clientID) ?? 0) < clock) return;
-						savedListeners.delete(listener);
-						resolve();
-					};
-					savedListeners.add(listener);
-				}),
-				'the saved acknowledgement'
-			);
-		}
-	};
 }
 
 describe('durability of the running server', () => {
