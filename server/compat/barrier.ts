@@ -25,7 +25,7 @@ const BRIDGE: Identity = {
 };
 
 /** Sends at most one sync step 1 per this many ms (the relay rate-limits connections). */
-const MIN_INTERVAL_MS = 5;
+const MIN_INTERVAL_MS = 10;
 
 type Listener = (...args: never[]) => void;
 
@@ -35,9 +35,9 @@ class PipeSocket implements RelaySocket {
 	readonly bufferedAmount = 0;
 	readonly #listeners = new Map<string, Listener[]>();
 	readonly #onFrame: (frame: Uint8Array) => void;
-	readonly #onClose: () => void;
+	readonly #onClose: (code: number) => void;
 
-	constructor(onFrame: (frame: Uint8Array) => void, onClose: () => void) {
+	constructor(onFrame: (frame: Uint8Array) => void, onClose: (code: number) => void) {
 		this.#onFrame = onFrame;
 		this.#onClose = onClose;
 	}
@@ -52,7 +52,7 @@ class PipeSocket implements RelaySocket {
 		this.readyState = 3;
 		for (const l of this.#listeners.get('close') ?? [])
 			(l as (code: number, reason: Buffer) => void)(code, Buffer.alloc(0));
-		this.#onClose();
+		this.#onClose(code);
 	}
 
 	on(event: string, listener: Listener): this {
@@ -79,13 +79,26 @@ export class DurabilityBarrier {
 	#lastSent = 0;
 	#timer: ReturnType<typeof setTimeout> | null = null;
 	#closed = false;
+	readonly #onRelayClose: (code: number) => void;
 
-	constructor(relay: RelayApi, key: DocKey, doc: Y.Doc, clock: Clock, logger: Logger) {
+	/**
+	 * `onRelayClose`: the relay closed the connection (the workspace was deleted,
+	 * the document reloaded, the server is stopping): the code says which.
+	 */
+	constructor(
+		relay: RelayApi,
+		key: DocKey,
+		doc: Y.Doc,
+		deps: { clock: Clock; logger: Logger; onRelayClose: (code: number) => void }
+	) {
 		this.#relay = relay;
-		this.#clock = clock;
+		this.#clock = deps.clock;
 		this.#key = key;
 		this.#doc = doc;
-		this.#logger = logger;
+		this.#logger = deps.logger;
+		this.#onRelayClose = deps.onRelayClose;
+		// Connected at once, so that the relay closing the document is noticed.
+		this.#connection();
 	}
 
 	/** Resolves once everything applied to the document before this call is stored. */
@@ -112,7 +125,10 @@ export class DurabilityBarrier {
 	#schedule(): void {
 		if (this.#timer) return;
 		const wait = this.#lastSent + MIN_INTERVAL_MS - this.#clock.now();
-		if (wait <= 0) this.#send();
+		// Never synchronously: wait() is called from observers, which Yjs runs
+		// before the transaction's update event, i.e. before the relay has queued
+		// the update for storage.
+		if (wait <= 0) queueMicrotask(() => this.#send());
 		else {
 			this.#timer = setTimeout(() => {
 				this.#timer = null;
@@ -123,7 +139,7 @@ export class DurabilityBarrier {
 	}
 
 	#send(): void {
-		if (this.#closed || !this.#next) return;
+		if (this.#closed || !this.#next || this.#inflight) return;
 		this.#inflight = this.#next;
 		this.#next = null;
 		this.#lastSent = this.#clock.now();
@@ -138,14 +154,14 @@ export class DurabilityBarrier {
 		if (this.#socket && this.#socket.readyState === 1) return this.#socket;
 		const socket = new PipeSocket(
 			(frame) => this.#onFrame(frame),
-			() => {
+			(code) => {
 				if (this.#socket !== socket) return;
 				this.#socket = null;
-				if (!this.#closed) {
-					// Closed by the relay (restart, reload): do not hold edits back for it.
-					this.#logger.warn({ doc: this.#key.doc }, 'durability barrier closed by the relay');
-					this.#releaseAll();
-				}
+				if (this.#closed) return;
+				// Closed by the relay: do not hold edits back for it; the next wait reconnects.
+				this.#logger.info({ doc: this.#key.doc, code }, 'durability barrier closed by the relay');
+				this.#releaseAll();
+				this.#onRelayClose(code);
 			}
 		);
 		this.#socket = socket;

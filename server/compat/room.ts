@@ -135,13 +135,11 @@ export class CompatRoom {
 		this.#log = deps.logger.child({ workspace });
 		this.#text = new TextFiles(deps.limits.revisionsKept);
 		const barrier = (doc: 'params' | 'code' | 'live') =>
-			new DurabilityBarrier(
-				deps.relay,
-				{ workspace, doc },
-				handles[doc].doc,
-				deps.clock,
-				this.#log
-			);
+			new DurabilityBarrier(deps.relay, { workspace, doc }, handles[doc].doc, {
+				clock: deps.clock,
+				logger: this.#log,
+				onRelayClose: (code) => this.#relayClosed(code)
+			});
 		this.#stored = { params: barrier('params'), code: barrier('code'), live: barrier('live') };
 		const files = filesMap(handles.code.doc);
 		this.#text.init(files);
@@ -620,6 +618,23 @@ export class CompatRoom {
 	}
 
 	// Plumbing
+
+	/**
+	 * The relay closed its connections to a document of this workspace: deleted
+	 * (4404), stopping (1012) or reloading a damaged document (1011, after which
+	 * the documents held here are stale). JSON clients are closed the same way and
+	 * start over; anything else (a limit) only costs the barrier a reconnect.
+	 */
+	#relayClosed(code: number): void {
+		if (this.disposed) return;
+		const reasons: Record<number, string> = {
+			[CloseCode.notFound]: 'workspace deleted',
+			[CloseCode.serviceRestart]: 'server restarting',
+			[CloseCode.internalError]: 'document reloaded; reconnect'
+		};
+		const reason = reasons[code];
+		if (reason) this.closeAll(code, reason);
+	}
 
 	#remove(conn: JsonConnection): void {
 		if (!this.conns.delete(conn)) return;

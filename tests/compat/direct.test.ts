@@ -118,6 +118,26 @@ describe('without the HTTP layer', () => {
 		expect(b.messages.some((m) => m.type === 'text_op')).toBe(false);
 	});
 
+	it('[COMPAT11] a flood of valid messages runs out the rate limit (4429)', async () => {
+		await compat.close();
+		compat = new CompatServer({
+			relay,
+			clock: systemClock,
+			logger: silentLogger,
+			limits: { messagesPerSecond: 10, messageBurst: 20 }
+		});
+		const ann = await connect('ann');
+		for (let i = 0; i < 40; i++) ann.send({ type: 'ping' });
+		expect(await ann.closed).toBe(4429);
+		expect(ann.messages.filter((m) => m.type === 'pong').length).toBeLessThanOrEqual(21);
+	});
+
+	it('[COMPAT13] when the relay closes the workspace, its JSON clients are closed the same way', async () => {
+		const ann = await connect('ann');
+		await relay.closeWorkspace(workspace);
+		expect(await ann.closed).toBe(4404);
+	});
+
 	it('[COMPAT8] a Yjs edit reaches JSON clients only once it is stored', async () => {
 		const ann = await connect('ann');
 		ann.send({

@@ -466,10 +466,6 @@ describe('bad input', () => {
 		const d = await json(team.owner);
 		d.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(2 * 1024 * 1024) }));
 		expect(await d.closed).toBe(1009);
-		// a flood of valid messages runs out the rate limit
-		const f = await json(team.owner);
-		for (let i = 0; i < 6000; i++) f.send({ type: 'ping' });
-		expect(await f.closed).toBe(4429);
 		// the server is still there for others
 		const e = await json(team.owner);
 		await e.barrier();
