@@ -92,6 +92,7 @@ export class Room implements ConnectionHost {
 	#retryMs: number;
 	readonly #syncWaiters: SyncWaiter[] = [];
 	#ackWaiters = new Set<Connection>();
+	#fullSync: Uint8Array | null = null;
 
 	constructor(deps: RoomDeps) {
 		this.deps = deps;
@@ -261,7 +262,20 @@ export class Room implements ConnectionHost {
 		for (const conn of this.conns) if (conn !== except) conn.send(frame);
 	}
 
+	/**
+	 * The sync step 2 answering `stateVector`. The answer to an empty one (a new
+	 * client: the whole document) is kept until the doc changes, so that clients
+	 * loading a big document one after another cost one encoding, not one each.
+	 */
+	#syncReply(stateVector: Uint8Array): Uint8Array {
+		const empty = stateVector.length === 1 && stateVector[0] === 0;
+		if (!empty) return syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector));
+		this.#fullSync ??= syncStep2Frame(Y.encodeStateAsUpdate(this.doc));
+		return this.#fullSync;
+	}
+
 	#onDocUpdate(update: Uint8Array, origin: unknown): void {
+		this.#fullSync = null;
 		if (origin === LOAD_ORIGIN) return;
 		if (origin === REMOTE_ORIGIN) {
 			// Stored by the process that published it: relay at once.
@@ -307,7 +321,7 @@ export class Room implements ConnectionHost {
 		const stateVector = Y.encodeStateVector(this.doc);
 		const syncs = this.#syncWaiters.splice(0).map((w) => ({
 			...w,
-			frame: syncStep2Frame(Y.encodeStateAsUpdate(this.doc, w.stateVector))
+			frame: this.#syncReply(w.stateVector)
 		}));
 		const acks = this.#ackWaiters;
 		this.#ackWaiters = new Set();
@@ -375,7 +389,7 @@ export class Room implements ConnectionHost {
 
 	#answerSync(conn: Connection, stateVector: Uint8Array): void {
 		if (conn.closed) return;
-		conn.send(syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector)));
+		conn.send(this.#syncReply(stateVector));
 		if (conn.options.ack) conn.send(savedFrame(Y.encodeStateVector(this.doc)));
 	}
 

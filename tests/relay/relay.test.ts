@@ -114,6 +114,23 @@ describe('relay', () => {
 		}
 	});
 
+	it('[RELAY3] new clients loading the whole document share one encoding until it changes', async () => {
+		harness = await startRelay();
+		const a = open(ROOM, 'alice', 'editor');
+		await synced(a);
+		a.doc.getText('t').insert(0, 'one');
+		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
+		const first = open(ROOM, 'bob', 'viewer');
+		const second = open(ROOM, 'carol', 'viewer');
+		await Promise.all([synced(first), synced(second)]);
+		expect(second.doc.getText('t').toJSON()).toBe('one');
+		a.doc.getText('t').insert(3, ' two');
+		await waitFor(() => harness!.relay.stats().updatesStored === 2, 'stored');
+		const third = open(ROOM, 'dave', 'viewer');
+		await synced(third);
+		expect(third.doc.getText('t').toJSON()).toBe('one two');
+	});
+
 	it('[ACK1] an opted-in connection gets saved after its initial sync and after each durable write', async () => {
 		const store = new RecordingStore(new MemoryStorage());
 		harness = await startRelay({ storage: store });
