@@ -25,10 +25,6 @@ export function writeLocal(key: string, value: unknown): void {
 	}
 }
 
-export function removeLocal(key: string): void {
-	localStorage.removeItem(LOCAL_PREFIX + key);
-}
-
 /** Removes everything the app stored locally: localStorage keys and IndexedDB copies. */
 export async function clearLocalData(): Promise<void> {
 	for (let i = localStorage.length - 1; i >= 0; i--) {
