@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { machine } from './lib/machine.ts';
 import { markdown, summarize, type ScenarioResult } from './lib/report.ts';
 import { goals } from './lib/goals.ts';
@@ -76,8 +77,14 @@ const notes = existsSync(notesFile)
 	: [];
 const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
 mkdirSync(RESULTS, { recursive: true });
-writeFileSync(
-	join(RESULTS, 'latest.json'),
+/** Written as the repository's Prettier would format it, so `npm run check` stays clean. */
+async function save(name: string, text: string): Promise<void> {
+	const filepath = join(RESULTS, name);
+	const options = (await resolveConfig(filepath)) ?? {};
+	writeFileSync(filepath, await format(text, { ...options, filepath }));
+}
+await save(
+	'latest.json',
 	JSON.stringify(
 		{ machine: info, config, results, summaries, goals: goalRows },
 		// A delivery that never came is ∞; JSON has no Infinity.
@@ -85,7 +92,7 @@ writeFileSync(
 		1
 	) + '\n'
 );
-writeFileSync(join(RESULTS, 'latest.md'), md);
+await save('latest.md', md);
 process.stdout.write(
 	`\n${md}\nbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`
 );

@@ -23,8 +23,4 @@ export interface Scenario {
 
 export const ALL: readonly ServerKind[] = ['ensemble', 'ywebsocket', 'hocuspocus'];
 
-export function cpuMs(a: { cpuUserUs: number; cpuSystemUs: number }): number {
-	return (a.cpuUserUs + a.cpuSystemUs) / 1000;
-}
-
 export const MB = 1024 * 1024;
