@@ -73,6 +73,8 @@ export class Relay implements RelayApi {
 	readonly #idleUnloadMs: number;
 	readonly #stats: MutableStats = newStats();
 	readonly #rooms = new Map<RoomName, LoadedRoom>();
+	/** Every open connection, also those whose document is still loading (roles apply to them too). */
+	readonly #connections = new Set<Connection>();
 	/** Rooms being loaded or unloaded; the next user of the name waits for it. */
 	readonly #transitions = new Map<RoomName, Promise<unknown>>();
 	readonly #ready: Promise<unknown>;
@@ -125,8 +127,10 @@ export class Relay implements RelayApi {
 			counters: this.#stats
 		});
 		this.#stats.connections++;
+		this.#connections.add(conn);
 		socket.on('close', () => {
 			this.#stats.connections--;
+			this.#connections.delete(conn);
 		});
 		this.#acquire(key).then(
 			(loaded) => {
@@ -152,11 +156,14 @@ export class Relay implements RelayApi {
 	}
 
 	async write(key: DocKey, author: UserId | null, change: (doc: Y.Doc) => void): Promise<void> {
-		const handle = await this.open(key);
+		if (this.#closed) throw new Error('relay is closed');
+		const { room } = await this.#acquire(key);
+		room.handles++;
 		try {
-			await this.#roomOf(key).write(author, change);
+			await room.write(author, change);
 		} finally {
-			handle.release();
+			room.handles--;
+			this.#maybeIdle(room);
 		}
 	}
 
@@ -229,12 +236,6 @@ export class Relay implements RelayApi {
 	}
 
 	// Loading and unloading
-
-	#roomOf(key: DocKey): Room {
-		const loaded = this.#rooms.get(roomName(key));
-		if (!loaded) throw new Error(`document ${roomName(key)} is not loaded`);
-		return loaded.room;
-	}
 
 	async #acquire(key: DocKey): Promise<LoadedRoom> {
 		const name = roomName(key);
@@ -496,21 +497,22 @@ export class Relay implements RelayApi {
 	}
 
 	#applyRole({ workspace, user, role }: RoleMessage): void {
-		for (const { room } of this.#rooms.values()) {
-			if (room.deps.key.workspace !== workspace) continue;
-			for (const conn of [...room.conns]) {
-				if (conn.identity.id !== user) continue;
-				if (!isRole(role)) {
-					conn.close(CloseCode.forbidden, 'access revoked');
-				} else if (conn.identity.role !== role) {
-					conn.setIdentity({ ...conn.identity, role });
-					room.presence.restamp(conn);
-				}
+		for (const conn of [...this.#connections]) {
+			if (conn.key.workspace !== workspace || conn.identity.id !== user) continue;
+			if (!isRole(role)) {
+				conn.close(CloseCode.forbidden, 'access revoked');
+			} else if (conn.identity.role !== role) {
+				conn.setIdentity({ ...conn.identity, role });
+				const loaded = this.#rooms.get(roomName(conn.key));
+				if (loaded?.room.conns.has(conn)) loaded.room.presence.restamp(conn);
 			}
 		}
 	}
 
 	async #closeWorkspaceHere(workspace: WorkspaceId): Promise<void> {
+		for (const conn of [...this.#connections]) {
+			if (conn.key.workspace === workspace) conn.close(CloseCode.notFound, 'workspace deleted');
+		}
 		const rooms = [...this.#rooms.values()].filter((l) => l.room.deps.key.workspace === workspace);
 		for (const loaded of rooms) {
 			loaded.room.closeAll(CloseCode.notFound, 'workspace deleted');

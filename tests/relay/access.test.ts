@@ -9,6 +9,7 @@ import { MessageType } from '../../server/protocol/messages.ts';
 import type { UserId } from '../../server/protocol/ids.ts';
 import { encodeAwarenessEntries } from '../../server/relay/awareness.ts';
 import { awarenessFrame, syncStep1Frame, updateFrame } from '../../server/relay/frames.ts';
+import { RecordingStore } from './recordingStore.ts';
 import {
 	RawClient,
 	WS,
@@ -132,6 +133,19 @@ describe('access', () => {
 		await harness.relay.setMemberRole(WS, 'bob' as UserId, null);
 		expect(await bob.closed).toBe(4403);
 		expect(Date.now() - started).toBeLessThan(1000);
+	});
+
+	it('[ACCESS2] a role change reaches a connection whose document is still loading', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		store.loadDelayMs = 300;
+		harness = await startRelay({ storage: store });
+		const bob = raw(ROOM, query('bob', 'editor'));
+		await bob.opened();
+		await waitFor(() => store.loads === 1, 'load started');
+		const started = Date.now();
+		await harness.relay.setMemberRole(WS, 'bob' as UserId, null);
+		expect(await bob.closed).toBe(4403);
+		expect(Date.now() - started).toBeLessThan(250);
 	});
 
 	it('[ACCESS3] deleting a workspace closes its connections with 4404 and leaves others alone', async () => {

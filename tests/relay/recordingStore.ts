@@ -14,6 +14,7 @@ export class RecordingStore implements DocumentStore {
 	readonly inner: DocumentStore;
 	readonly events: string[] = [];
 	delayMs = 0;
+	loadDelayMs = 0;
 	failing: Error | null = null;
 	appended = 0;
 	loads = 0;
@@ -35,8 +36,9 @@ export class RecordingStore implements DocumentStore {
 		return seqs;
 	}
 
-	loadDoc(room: RoomName): Promise<LoadedDoc> {
+	async loadDoc(room: RoomName): Promise<LoadedDoc> {
 		this.loads++;
+		if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
 		return this.inner.loadDoc(room);
 	}
 
