@@ -24,7 +24,7 @@ import { createMailer } from './auth/mailer.ts';
 import { SignInLimiter } from './auth/rateLimit.ts';
 import { buildApp } from './api/app.ts';
 import type { AppContext, Readiness } from './api/context.ts';
-import { createMetrics, timedStorage } from './api/metrics.ts';
+import { createMetrics, timed, timedStorage } from './api/metrics.ts';
 import { attachUpgrade } from './api/upgrade.ts';
 
 export interface StartOptions extends Partial<Config> {
@@ -111,7 +111,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	}
 	const relay = new Relay({
 		storage,
-		bus,
+		bus: timed(bus, { publish: 'publish' }, metrics.busLatency),
 		clock,
 		logger: logger.child({ part: 'relay' }),
 		limits: { maxMessageBytes: config.maxMessageBytes }

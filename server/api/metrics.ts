@@ -10,6 +10,8 @@ export interface Metrics {
 	readonly registry: Registry;
 	/** Seconds a store call took, by operation. */
 	readonly storeLatency: Histogram<'op'>;
+	/** Seconds a bus publish took (a Redis round trip with RedisBus). */
+	readonly busLatency: Histogram<'op'>;
 	readonly upgrades: Counter<'outcome'>;
 	/** Set once the relay exists (it is built after storage, which reports into storeLatency). */
 	attachRelay(relay: RelayApi): void;
@@ -90,6 +92,13 @@ export function createMetrics(clock: Clock): Metrics {
 		buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
 		registers: [registry]
 	});
+	const busLatency = new Histogram({
+		name: 'ensemble_bus_publish_seconds',
+		help: 'Time to publish a cross-process message (with Redis: one round trip)',
+		labelNames: ['op'] as const,
+		buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+		registers: [registry]
+	});
 	const upgrades = new Counter({
 		name: 'ensemble_ws_upgrades_total',
 		help: 'WebSocket upgrades by outcome',
@@ -99,6 +108,7 @@ export function createMetrics(clock: Clock): Metrics {
 	return {
 		registry,
 		storeLatency,
+		busLatency,
 		upgrades,
 		attachRelay(r) {
 			relay = r;
@@ -107,31 +117,34 @@ export function createMetrics(clock: Clock): Metrics {
 }
 
 /**
- * The storage with its document reads and writes timed. A Proxy rather than a
- * subclass, because the stores keep their state in private fields (methods are
- * bound to the real instance).
+ * `target` with the methods named in `ops` timed into `latency` (label op). A
+ * Proxy rather than a subclass, because the stores and buses keep their state in
+ * private fields (methods are bound to the real instance).
  */
-export function timedStorage<S extends Storage>(storage: S, latency: Histogram<'op'>): S {
-	const timed =
-		(op: 'append' | 'load', fn: (...args: never[]) => Promise<unknown>) =>
-		async (...args: never[]): Promise<unknown> => {
-			const started = performance.now();
-			try {
-				return await fn(...args);
-			} finally {
-				latency.observe({ op }, (performance.now() - started) / 1000);
-			}
-		};
-	return new Proxy(storage, {
-		get(target, property) {
-			const value: unknown = Reflect.get(target, property, target);
+export function timed<T extends object>(
+	target: T,
+	ops: Readonly<Record<string, string>>,
+	latency: Histogram<'op'>
+): T {
+	return new Proxy(target, {
+		get(object, property) {
+			const value: unknown = Reflect.get(object, property, object);
 			if (typeof value !== 'function') return value;
-			const bound = (value as (...args: never[]) => unknown).bind(target);
-			if (property === 'appendUpdates')
-				return timed('append', bound as (...args: never[]) => Promise<unknown>);
-			if (property === 'loadDoc')
-				return timed('load', bound as (...args: never[]) => Promise<unknown>);
-			return bound;
+			const bound = (value as (...args: never[]) => unknown).bind(object);
+			const op = typeof property === 'string' ? ops[property] : undefined;
+			if (op === undefined) return bound;
+			return async (...args: never[]): Promise<unknown> => {
+				const started = performance.now();
+				try {
+					return await bound(...args);
+				} finally {
+					latency.observe({ op }, (performance.now() - started) / 1000);
+				}
+			};
 		}
 	});
+}
+
+export function timedStorage<S extends Storage>(storage: S, latency: Histogram<'op'>): S {
+	return timed(storage, { appendUpdates: 'append', loadDoc: 'load' }, latency);
 }

@@ -47,6 +47,19 @@ describe('accounts', () => {
 		expect(client.lastSetCookie).toMatch(/Secure/i);
 	});
 
+	it('[AUTH1] behind a proxy (TRUST_PROXY) the cookie is Secure when the request came over https', async () => {
+		const s = await server({ trustProxy: true });
+		const client = s.client();
+		const reply = await client.request(
+			'POST',
+			'/api/auth/signup',
+			{ name: 'Ann', email: email('Ann'), password: 'correct horse' },
+			{ 'x-forwarded-proto': 'https' }
+		);
+		expect(reply.status).toBe(201);
+		expect(client.lastSetCookie).toMatch(/Secure/i);
+	});
+
 	it('[AUTH1] e-mail addresses are unique, case-insensitively', async () => {
 		const s = await server();
 		const address = email('Bob');

@@ -33,7 +33,8 @@ describe('operation', () => {
 			'ensemble_updates_stored_total',
 			'ensemble_bus_messages_in_total',
 			'ensemble_resyncs_total',
-			'ensemble_store_latency_seconds_bucket'
+			'ensemble_store_latency_seconds_bucket',
+			'ensemble_bus_publish_seconds_bucket'
 		]) {
 			expect(metrics.body).toContain(name);
 		}
