@@ -6,11 +6,9 @@
 // acknowledgement and broadcast wait until it is stored, and nothing overtakes
 // them, so every JSON client sees the edits of a file in revision order.
 
-import * as encoding from 'lib0/encoding';
-import { applyAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../protocol/closeCodes.ts';
-import { VIEWS, schema, type DocKey, type View } from '../protocol/docs.ts';
+import { schema, type DocKey } from '../protocol/docs.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import { hasPermission, isRole, lowerRole, type Role } from '../protocol/roles.ts';
 import type { DocHandle, PresentUser, RelayApi } from '../relay/api.ts';
@@ -27,13 +25,12 @@ import {
 	type StateChange
 } from './state.ts';
 import { DurabilityBarrier } from './barrier.ts';
+import { PresenceBridge } from './presence.ts';
 import { filesMap, TextFiles, type ApplyResult, type TextEdit } from './text.ts';
 
 /** Marks a transaction as this room's own write (Transaction.meta key). */
 const COMPAT_WRITE = Symbol('compat write');
 const MAX_CURSOR_BYTES = 4096;
-/** Origin of the awareness states the room sets for its JSON clients. */
-const PRESENCE_ORIGIN = Symbol('compat presence');
 
 interface WriteContext {
 	readonly room: CompatRoom;
@@ -56,20 +53,6 @@ export interface RoomDeps {
 	readonly onEmpty: (room: CompatRoom) => void;
 }
 
-interface PresentClient {
-	readonly user: { id: string; name: string; color: string; role: string };
-	view: View;
-}
-
-interface PresentPerson {
-	readonly id: string;
-	readonly name: string;
-	readonly color: string;
-	readonly role: string;
-	view: View;
-	clients: number;
-}
-
 function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
 	let resolve!: () => void;
 	let reject!: (err: unknown) => void;
@@ -80,12 +63,6 @@ function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unkn
 	// Observed through the outbox; a rejection here is handled there.
 	promise.catch(() => undefined);
 	return { promise, resolve, reject };
-}
-
-function asView(v: unknown): View {
-	return typeof v === 'string' && (VIEWS as readonly string[]).includes(v)
-		? (v as View)
-		: 'dashboard';
 }
 
 /** Who wrote a transaction, when the relay says (duck-typed: the relay's origins are its own). */
@@ -107,11 +84,8 @@ export class CompatRoom {
 	readonly #log: Logger;
 	readonly #text: TextFiles;
 	#tail: Promise<void> = Promise.resolve();
-	readonly #clients = new Map<number, PresentClient>();
-	readonly #connsByClient = new Map<number, JsonConnection>();
-	readonly #users = new Map<string, PresentPerson>();
+	readonly #presence: PresenceBridge;
 	readonly #cleanups: (() => void)[] = [];
-	readonly #renew: ReturnType<typeof setInterval>;
 	/** Per document: waits until what others wrote is stored, before JSON clients hear of it. */
 	readonly #stored: Record<'params' | 'code' | 'live', DurabilityBarrier>;
 
@@ -158,44 +132,30 @@ export class CompatRoom {
 		const onFiles = (events: Y.YEvent<Y.AbstractType<unknown>>[], txn: Y.Transaction) =>
 			this.#onFiles(files, events, txn);
 		files.observeDeep(onFiles);
-		const { awareness } = handles.live;
-		const onAwareness = (
-			change: { added: number[]; updated: number[]; removed: number[] },
-			origin: unknown
-		) => this.#onAwareness(change, origin);
-		awareness.on('change', onAwareness);
+		this.#presence = new PresenceBridge(handles.live.awareness, {
+			broadcast: (message) => this.#broadcast(message, null),
+			now: () => this.#now(),
+			renewMs: deps.limits.presenceRenewMs
+		});
 		this.#cleanups.push(
 			() => hyperparameters.unobserveDeep(onHyper),
 			() => config.unobserveDeep(onConfig),
 			() => training.unobserve(onTraining),
-			() => files.unobserveDeep(onFiles),
-			() => awareness.off('change', onAwareness)
+			() => files.unobserveDeep(onFiles)
 		);
-		for (const [id, state] of awareness.getStates()) this.#track(id, state);
-
-		this.#renew = setInterval(() => {
-			for (const conn of this.conns) this.#setPresence(conn, true);
-		}, deps.limits.presenceRenewMs);
-		this.#renew.unref?.();
 	}
 
 	/** Takes a connection in; false if the room was disposed meanwhile (open a new one). */
 	add(conn: JsonConnection): boolean {
 		if (this.disposed) return false;
 		// Present first (others get user_joined), then the newcomer gets the state with itself in it.
-		this.#setPresence(conn, true);
+		this.#presence.join(conn);
 		this.conns.add(conn);
-		this.#connsByClient.set(conn.clientId, conn);
 		const { params, code, live } = this.#handles;
 		conn.send({
 			type: 'workspace_state',
 			state: readState(params.doc, live.doc),
-			users: [...this.#users.values()].map((u) => ({
-				id: u.id,
-				name: u.name,
-				color: u.color,
-				current_view: u.view
-			})),
+			users: this.#presence.people(),
 			you: {
 				id: conn.identity.id,
 				name: conn.identity.name,
@@ -240,7 +200,7 @@ export class CompatRoom {
 			}
 			const capped = conn.requestedRole ? lowerRole(role, conn.requestedRole) : role;
 			conn.identity = { ...conn.identity, role: capped };
-			this.#setPresence(conn, true);
+			this.#presence.set(conn);
 		}
 	}
 
@@ -256,11 +216,8 @@ export class CompatRoom {
 	dispose(): void {
 		if (this.disposed) return;
 		this.disposed = true;
-		clearInterval(this.#renew);
-		const conns = [...this.conns];
 		this.conns.clear();
-		for (const conn of conns) this.#setPresence(conn, false);
-		this.#connsByClient.clear();
+		this.#presence.destroy();
 		for (const b of Object.values(this.#stored)) b.close();
 		for (const c of this.#cleanups.splice(0)) c();
 		const { params, code, live } = this.#handles;
@@ -284,7 +241,7 @@ export class CompatRoom {
 					if (m.updates.current_view !== undefined) conn.currentView = m.updates.current_view;
 					if (m.updates.cursor_position !== undefined)
 						conn.cursor = m.updates.cursor_position as typeof conn.cursor;
-					this.#setPresence(conn, true);
+					this.#presence.set(conn);
 					this.#broadcast(
 						{
 							type: 'presence_update',
@@ -508,115 +465,6 @@ export class CompatRoom {
 		return ctx?.room === this ? ctx : null;
 	}
 
-	// Presence
-
-	#setPresence(conn: JsonConnection, present: boolean): void {
-		const { id, name, color, role } = conn.identity;
-		const state = present
-			? {
-					user: { id, name, color, role },
-					current_view: conn.currentView,
-					cursor_position: conn.cursor,
-					client: 'seed-json'
-				}
-			: null;
-		conn.awarenessClock++;
-		const e = encoding.createEncoder();
-		encoding.writeVarUint(e, 1);
-		encoding.writeVarUint(e, conn.clientId);
-		encoding.writeVarUint(e, conn.awarenessClock);
-		encoding.writeVarString(e, JSON.stringify(state));
-		applyAwarenessUpdate(this.#handles.live.awareness, encoding.toUint8Array(e), PRESENCE_ORIGIN);
-	}
-
-	#track(clientID: number, state: Record<string, unknown> | undefined): PresentClient | null {
-		const user = state?.user as Record<string, unknown> | undefined;
-		if (!user || typeof user.id !== 'string') {
-			this.#clients.delete(clientID);
-			return null;
-		}
-		const client: PresentClient = {
-			user: {
-				id: user.id,
-				name: typeof user.name === 'string' ? user.name : '',
-				color: typeof user.color === 'string' ? user.color : '',
-				role: typeof user.role === 'string' ? user.role : 'viewer'
-			},
-			view: asView(state?.current_view)
-		};
-		this.#clients.set(clientID, client);
-		return client;
-	}
-
-	#onAwareness(
-		change: { added: number[]; updated: number[]; removed: number[] },
-		origin: unknown
-	): void {
-		const states = this.#handles.live.awareness.getStates();
-		const viewChanges: { userId: string; view: View }[] = [];
-		for (const id of [...change.added, ...change.updated]) {
-			const before = this.#clients.get(id);
-			const after = this.#track(id, states.get(id));
-			if (after && before && before.view !== after.view && origin !== PRESENCE_ORIGIN) {
-				viewChanges.push({ userId: after.user.id, view: after.view });
-			}
-		}
-		// A stock y-websocket client echoes every state it hears, and the relay lets
-		// it claim the client ids of states the server set (they have no owner
-		// there), so they are removed when it leaves: JSON clients still here are
-		// put back at once instead of "leaving".
-		const reassert: JsonConnection[] = [];
-		for (const id of change.removed) {
-			const conn = this.#connsByClient.get(id);
-			if (conn && this.conns.has(conn)) reassert.push(conn);
-			else this.#clients.delete(id);
-		}
-		if (reassert.length > 0) {
-			queueMicrotask(() => {
-				for (const conn of reassert) if (this.conns.has(conn)) this.#setPresence(conn, true);
-			});
-		}
-
-		const now = new Map<string, PresentPerson>();
-		for (const c of this.#clients.values()) {
-			const u = now.get(c.user.id);
-			if (u) u.clients++;
-			else now.set(c.user.id, { ...c.user, view: c.view, clients: 1 });
-		}
-		const timestamp = this.#now();
-		for (const [id, u] of now) {
-			const prev = this.#users.get(id);
-			if (prev) u.view = viewChanges.find((v) => v.userId === id)?.view ?? prev.view;
-			else {
-				this.#broadcast(
-					{
-						type: 'user_joined',
-						user: { id, name: u.name, color: u.color, role: u.role },
-						timestamp
-					},
-					null
-				);
-			}
-		}
-		for (const [id, u] of this.#users) {
-			if (!now.has(id))
-				this.#broadcast({ type: 'user_left', user: { id, name: u.name }, timestamp }, null);
-		}
-		this.#users.clear();
-		for (const [id, u] of now) this.#users.set(id, u);
-		for (const v of viewChanges) {
-			this.#broadcast(
-				{
-					type: 'presence_update',
-					user_id: v.userId,
-					updates: { current_view: v.view },
-					timestamp
-				},
-				null
-			);
-		}
-	}
-
 	// Plumbing
 
 	/**
@@ -638,8 +486,7 @@ export class CompatRoom {
 
 	#remove(conn: JsonConnection): void {
 		if (!this.conns.delete(conn)) return;
-		this.#connsByClient.delete(conn.clientId);
-		this.#setPresence(conn, false);
+		this.#presence.leave(conn);
 		if (this.conns.size === 0) this.#deps.onEmpty(this);
 	}
 

@@ -285,6 +285,9 @@ describe('presence', () => {
 				updates: { current_view: 'code_editor', cursor_position: { line: 3 } }
 			});
 		}
+		// a newcomer sees where Bob is
+		const c = await json(team.owner);
+		expect(c.welcome.users.find((u) => u.id === bob.id)?.current_view).toBe('code_editor');
 		fromA = a.mark();
 		b.send({ type: 'cursor_position', position: { line: 1, column: 2 } });
 		const cur = await a.waitFor((x) => x.type === 'cursor_position', 'cursor', fromA);
