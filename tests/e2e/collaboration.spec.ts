@@ -1,4 +1,12 @@
-import { test, expect, twoPeople, openCode, editorText } from './fixtures.ts';
+import {
+	test,
+	expect,
+	twoPeople,
+	openCode,
+	editorText,
+	createWorkspace,
+	inviteLink
+} from './fixtures.ts';
 
 test('[APP2] text typed in Monaco appears for the other, with the cursor labelled with the typist', async ({
 	people
@@ -96,7 +104,12 @@ test('[APP4] a viewer sees everything live and cannot change anything', async ({
 });
 
 test('[PRES1] join and leave show toasts', async ({ people }) => {
-	const { alice, bob } = await twoPeople(people);
+	const alice = await people.add('Alice');
+	const bob = await people.add('Bob');
+	await createWorkspace(alice, 'Presence');
+	const link = await inviteLink(alice, bob.email, 'editor');
+	// No waiting on Bob's side first: the toast is looked for while it shows.
+	await bob.page.goto(link);
 	await expect(
 		alice.page.getByTestId('toast').filter({ hasText: 'Bob joined the workspace' })
 	).toBeVisible();
