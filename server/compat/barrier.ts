@@ -24,8 +24,13 @@ const BRIDGE: Identity = {
 	role: 'viewer'
 };
 
-/** Sends at most one sync step 1 per this many ms (the relay rate-limits connections). */
-const MIN_INTERVAL_MS = 10;
+/**
+ * The relay rate-limits every connection (by default 200 messages/s, burst
+ * 1000): barriers stay below that, at once while there is room, spaced out when
+ * Yjs edits come faster (one barrier then covers all of them).
+ */
+const RATE_PER_S = 100;
+const BURST = 200;
 
 type Listener = (...args: never[]) => void;
 
@@ -76,7 +81,8 @@ export class DurabilityBarrier {
 	#socket: PipeSocket | null = null;
 	#inflight: (() => void)[] | null = null;
 	#next: (() => void)[] | null = null;
-	#lastSent = 0;
+	#tokens = BURST;
+	#lastRefill = 0;
 	#timer: ReturnType<typeof setTimeout> | null = null;
 	#closed = false;
 	readonly #onRelayClose: (code: number) => void;
@@ -124,10 +130,10 @@ export class DurabilityBarrier {
 
 	#schedule(): void {
 		if (this.#timer) return;
-		const wait = this.#lastSent + MIN_INTERVAL_MS - this.#clock.now();
-		// Never synchronously: wait() is called from observers, which Yjs runs
-		// before the transaction's update event, i.e. before the relay has queued
-		// the update for storage.
+		const now = this.#clock.now();
+		this.#tokens = Math.min(BURST, this.#tokens + ((now - this.#lastRefill) * RATE_PER_S) / 1000);
+		this.#lastRefill = now;
+		const wait = this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / RATE_PER_S);
 		if (wait <= 0) queueMicrotask(() => this.#send());
 		else {
 			this.#timer = setTimeout(() => {
@@ -142,7 +148,7 @@ export class DurabilityBarrier {
 		if (this.#closed || !this.#next || this.#inflight) return;
 		this.#inflight = this.#next;
 		this.#next = null;
-		this.#lastSent = this.#clock.now();
+		this.#tokens -= 1;
 		const e = encoding.createEncoder();
 		encoding.writeVarUint(e, MessageType.sync);
 		// Our state vector: the answer carries only what we lack (little or nothing).
