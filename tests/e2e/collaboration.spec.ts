@@ -130,3 +130,32 @@ test('[PRES1] join and leave show toasts', async ({ people }) => {
 	).toBeVisible();
 	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
 });
+
+test('[PRES1] a browser notification too when the tab is hidden and notifications are allowed', async ({
+	people
+}) => {
+	const alice = await people.add('Alice');
+	// Alice's tab is in the background and she allowed notifications.
+	await alice.context.addInitScript(() => {
+		const shown: string[] = [];
+		Object.defineProperty(window, '__notifications', { value: shown });
+		Object.defineProperty(document, 'hidden', { get: () => true });
+		class FakeNotification {
+			static permission = 'granted';
+			static requestPermission = () => Promise.resolve('granted');
+			constructor(title: string, options?: { body?: string }) {
+				shown.push(`${title}: ${options?.body ?? ''}`);
+			}
+		}
+		Object.defineProperty(window, 'Notification', { value: FakeNotification });
+	});
+	const bob = await people.add('Bob');
+	await createWorkspace(alice, 'Background tab');
+	const link = await inviteLink(alice, bob.email, 'viewer');
+	await bob.page.goto(link);
+	const shown = () =>
+		alice.page.evaluate(() => (window as unknown as { __notifications: string[] }).__notifications);
+	await expect.poll(shown).toContain('Ensemble: Bob joined the workspace');
+	await bob.page.close();
+	await expect.poll(shown).toContain('Ensemble: Bob left the workspace');
+});
