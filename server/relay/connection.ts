@@ -201,6 +201,9 @@ export class Connection {
 					r.end();
 					return p;
 				});
+				if (payload.length > this.#limits.maxAwarenessBytes) {
+					throw new MalformedInput('awareness state too large', CloseCode.tooLarge);
+				}
 				host.onAwareness(this, parseAwarenessUpdate(payload));
 				return;
 			}

@@ -6,6 +6,10 @@ export interface RelayLimits {
 	/** Token bucket per connection: refill per second and capacity; empty closes with 4429. */
 	readonly messagesPerSecond: number;
 	readonly messageBurst: number;
+	/** Largest awareness update accepted from a client (states are small); larger closes with 1009. */
+	readonly maxAwarenessBytes: number;
+	/** A room refuses client updates (closing with 1013) while this many wait to be stored. */
+	readonly maxUnstoredUpdates: number;
 	/** A socket whose unsent output exceeds this is closed with 1013 (slow consumer). */
 	readonly maxBufferedBytes: number;
 	/** Awareness changes of a room are merged and sent once per this many ms. */
@@ -22,6 +26,8 @@ export interface RelayLimits {
 
 export const DEFAULT_LIMITS: RelayLimits = {
 	maxMessageBytes: 10 * 1024 * 1024,
+	maxAwarenessBytes: 64 * 1024,
+	maxUnstoredUpdates: 10_000,
 	messagesPerSecond: 200,
 	messageBurst: 1000,
 	maxBufferedBytes: 16 * 1024 * 1024,

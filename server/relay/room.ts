@@ -144,6 +144,11 @@ export class Room implements ConnectionHost {
 	onClientUpdate(conn: Connection, update: Uint8Array): void {
 		const shape = validateUpdateV1(update);
 		if (!isEmptyUpdate(shape)) {
+			if (this.#pending.length >= this.deps.limits.maxUnstoredUpdates) {
+				// Storage is not keeping up (or is down): refuse rather than grow without bound.
+				conn.close(CloseCode.tryAgainLater, 'changes cannot be stored right now');
+				return;
+			}
 			checkParents(this.doc, shape);
 			this.deps.stats.updatesReceived++;
 			const before = this.#pending.length;

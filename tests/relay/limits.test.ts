@@ -16,6 +16,7 @@ import {
 	updateFrame
 } from '../../server/relay/frames.ts';
 import { FakeSocket } from './fakeSocket.ts';
+import { RecordingStore } from './recordingStore.ts';
 import { mulberry32, seedFromEnv } from './random.ts';
 import {
 	RawClient,
@@ -145,6 +146,36 @@ describe('limits', () => {
 		await c.opened();
 		c.socket.send('hello');
 		expect(await c.closed).toBe(1003);
+	});
+
+	it('[LIMIT6] an oversized awareness state closes with 1009', async () => {
+		harness = await startRelay({ limits: { maxAwarenessBytes: 100 } });
+		const c = raw(ROOM, query('alice', 'editor'));
+		await c.opened();
+		c.send(
+			awarenessFrame(
+				encodeAwarenessEntries([{ clientID: 1, clock: 1, state: { big: 'x'.repeat(200) } }])
+			)
+		);
+		expect(await c.closed).toBe(1009);
+	});
+
+	it('[LIMIT6] while too many updates wait for storage, further client updates are refused with 1013', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		store.failing = new Error('database down');
+		harness = await startRelay({
+			storage: store,
+			limits: { maxUnstoredUpdates: 3, storeRetryMs: 60_000 }
+		});
+		const c = raw(ROOM, query('alice', 'editor'));
+		await c.opened();
+		const doc = new Y.Doc();
+		const updates: Uint8Array[] = [];
+		doc.on('update', (u: Uint8Array) => updates.push(u));
+		for (let i = 0; i < 5; i++) doc.getText('t').insert(i, 'x');
+		for (const u of updates) c.send(updateFrame(u));
+		expect(await c.closed).toBe(1013);
+		expect(harness.relay.stats().storeFailures).toBeGreaterThanOrEqual(1);
 	});
 
 	it('[LIMIT5] a slow consumer is closed with 1013 instead of buffering without bound', async () => {
