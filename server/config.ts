@@ -33,6 +33,8 @@ export interface Config {
 	readonly signInMaxPerAccount: number;
 	readonly signInMaxPerAddress: number;
 	readonly signInWindowMs: number;
+	/** Sign-up and sign-in requests allowed per address per minute (0: no limit). */
+	readonly authRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -88,7 +90,12 @@ export const VARIABLES: readonly Variable[] = [
 	},
 	{ name: 'SESSION_DAYS', default: '30', help: 'sign-in session lifetime in days' },
 	{ name: 'INVITE_DAYS', default: '7', help: 'default invitation lifetime in days' },
-	{ name: 'STATIC_DIR', default: './build', help: 'built app to serve' }
+	{ name: 'STATIC_DIR', default: './build', help: 'built app to serve' },
+	{
+		name: 'AUTH_RATE_LIMIT',
+		default: '100',
+		help: 'sign-up and sign-in requests per address per minute (0: no limit)'
+	}
 ];
 
 export function configHelp(): string {
@@ -211,7 +218,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		staticDir: resolve(REPO_ROOT, overrides.staticDir ?? str(env, 'STATIC_DIR') ?? './build'),
 		signInMaxPerAccount: overrides.signInMaxPerAccount ?? 5,
 		signInMaxPerAddress: overrides.signInMaxPerAddress ?? 20,
-		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000
+		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000,
+		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000)
 	};
 	if (config.secret.length < 32)
 		throw new ConfigError('SECRET must be at least 32 characters long');

@@ -122,7 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		relay,
 		storage,
 		clock,
-		logger: logger.child({ part: 'training' })
+		logger
 	});
 
 	const mailer = createMailer(config.smtpUrl, config.smtpFrom, logger.child({ part: 'mail' }));

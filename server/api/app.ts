@@ -91,7 +91,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 		);
 	});
 
-	const authRateLimit = { max: 30, timeWindow: 60_000 };
+	const authRateLimit =
+		ctx.config.authRateLimit > 0 ? { max: ctx.config.authRateLimit, timeWindow: 60_000 } : false;
 	authRoutes(app, ctx, authRateLimit);
 	workspaceRoutes(app, ctx);
 	memberRoutes(app, ctx);

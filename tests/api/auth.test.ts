@@ -152,6 +152,22 @@ describe('accounts', () => {
 		expect(blocked.status).toBe(429);
 	});
 
+	it('[AUTH4] sign-up and sign-in requests are limited per address (AUTH_RATE_LIMIT)', async () => {
+		const s = await server({ authRateLimit: 3 });
+		for (let i = 0; i < 3; i++) {
+			const r = await s
+				.client()
+				.post('/api/auth/login', { email: email('x'), password: 'whatever' });
+			expect(r.status).toBe(401);
+		}
+		const limited = await s
+			.client()
+			.post<ErrorReply>('/api/auth/login', { email: email('y'), password: 'whatever' });
+		expect(limited.status).toBe(429);
+		expect(limited.body.error.code).toBe('rate_limited');
+		expect((await s.client().get('/healthz')).status).toBe(200);
+	});
+
 	it('[AUTH5] sign-out ends the session; the old cookie no longer works', async () => {
 		const s = await server();
 		const client = s.client();

@@ -22,7 +22,11 @@ const UserResponse = Type.Object({
 	joined: Type.Optional(Type.Object({ workspace: Type.String(), role: RoleSchema }))
 });
 
-export function authRoutes(app: FastifyInstance, ctx: AppContext, authRateLimit: object): void {
+export function authRoutes(
+	app: FastifyInstance,
+	ctx: AppContext,
+	authRateLimit: object | false
+): void {
 	const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
 	api.post(
