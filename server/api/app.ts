@@ -91,6 +91,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 		);
 	});
 
+	// Invitation links carry their token in the query string: never send it on as a Referer.
+	app.addHook('onSend', (_request, reply, payload, done) => {
+		void reply.header('x-content-type-options', 'nosniff');
+		void reply.header('referrer-policy', 'same-origin');
+		void reply.header('x-frame-options', 'DENY');
+		done(null, payload);
+	});
+
 	const authRateLimit =
 		ctx.config.authRateLimit > 0 ? { max: ctx.config.authRateLimit, timeWindow: 60_000 } : false;
 	authRoutes(app, ctx, authRateLimit);

@@ -80,6 +80,9 @@ describe('the built app', () => {
 		expect(root.body).toContain('<title>Ensemble</title>');
 		const deep = await client.get<string>('/workspace/abc/join?token=x');
 		expect(deep.status).toBe(200);
+		// The join page's token must not leak to other sites as a Referer.
+		expect(deep.headers.get('referrer-policy')).toBe('same-origin');
+		expect(deep.headers.get('x-content-type-options')).toBe('nosniff');
 		expect(deep.headers.get('content-type')).toMatch(/text\/html/);
 		expect(deep.body).toContain('<title>Ensemble</title>');
 		expect((await client.get<string>('/app.js')).body).toBe('console.log(1)');
