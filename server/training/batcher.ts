@@ -51,3 +51,46 @@ export class Batcher<T> {
 		return this.#chain;
 	}
 }
+
+/**
+ * A run's progress writer: buffered points for `run/{id}` and the latest summary
+ * for `live`, flushed together in one tick so that storage commits both in one
+ * group commit (one fsync per interval, not two).
+ */
+export class ProgressWriter<P, S> {
+	readonly #batcher: Batcher<P>;
+	#summary: S | null = null;
+
+	constructor(
+		writePoints: (points: P[]) => Promise<void>,
+		writeSummary: (summary: S) => Promise<void>,
+		intervalMs: number,
+		logger: Logger
+	) {
+		this.#batcher = new Batcher<P>(
+			(points) => {
+				const summary = this.#summary;
+				this.#summary = null;
+				// Both writes start in this tick; the relay stores them in one commit.
+				return Promise.all([writePoints(points), summary ? writeSummary(summary) : null]).then(
+					() => undefined
+				);
+			},
+			intervalMs,
+			logger
+		);
+	}
+
+	get failures(): number {
+		return this.#batcher.failures;
+	}
+
+	push(points: P[], summary: S | null): void {
+		if (summary) this.#summary = summary;
+		this.#batcher.push(...points);
+	}
+
+	flush(): Promise<void> {
+		return this.#batcher.flush();
+	}
+}

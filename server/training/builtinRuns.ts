@@ -16,7 +16,7 @@ import {
 import type { RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { Storage } from '../storage/types.ts';
-import { Batcher } from './batcher.ts';
+import { ProgressWriter } from './batcher.ts';
 import { TrainingError } from './errors.ts';
 import { startWorker, type RunnerHandle, type RunOutcome } from './runner.ts';
 import { appendMetrics, liveKey, liveWriter, readDoc, readRun } from './workspaceDocs.ts';
@@ -30,7 +30,6 @@ export interface BuiltinRunsOptions {
 	readonly maxConcurrent: number;
 	readonly maxQueued: number;
 	readonly metricsIntervalMs: number;
-	readonly summaryIntervalMs: number;
 	readonly maxBatchPoints: number;
 }
 
@@ -179,14 +178,10 @@ export class BuiltinRuns {
 		const { relay, logger, clock } = this.#o;
 		const live = liveWriter(relay, job.workspace);
 		const log = logger.child({ workspace: job.workspace, run: job.id });
-		const metrics = new Batcher<MetricPoint>(
+		const progress = new ProgressWriter<MetricPoint, RunSummary>(
 			(points) => appendMetrics(relay, job.workspace, job.id, points),
+			(summary) => live.updateRun(job.id, { summary }),
 			this.#o.metricsIntervalMs,
-			log
-		);
-		const summaries = new Batcher<RunSummary>(
-			(all) => live.updateRun(job.id, { summary: all[all.length - 1] }),
-			this.#o.summaryIntervalMs,
 			log
 		);
 		let outcome: RunOutcome = { status: 'stopped' };
@@ -198,7 +193,6 @@ export class BuiltinRuns {
 			);
 			if (active.ending === null) {
 				log.info({ rows: job.input.labels.length, params: job.input.params }, 'training started');
-				let last: RunSummary | null = null;
 				active.handle = startWorker(
 					{
 						...job.input,
@@ -208,10 +202,10 @@ export class BuiltinRuns {
 					{
 						started: (trainRows, validation) => log.debug({ trainRows, validation }, 'split'),
 						points: (points) => {
-							metrics.push(...points);
+							let last: RunSummary | null = null;
 							for (const p of points)
 								if (p.kind === 'epoch') last = toSummary(p, job.input.params.epochs);
-							if (last) summaries.push(last);
+							progress.push(points, last);
 						}
 					}
 				);
@@ -224,8 +218,7 @@ export class BuiltinRuns {
 				message: 'The server could not start this run; the error was logged.'
 			};
 		}
-		await metrics.flush();
-		await summaries.flush();
+		await progress.flush();
 		const status: RunStatus =
 			outcome.status === 'stopped' ? (active.ending ?? 'stopped') : outcome.status;
 		const message =
@@ -235,7 +228,7 @@ export class BuiltinRuns {
 					? 'The server shut down while this run was training.'
 					: null;
 		const summary = outcome.status === 'completed' ? outcome.summary : null;
-		log.info({ status, summary, metricWriteFailures: metrics.failures }, 'training ended');
+		log.info({ status, summary, metricWriteFailures: progress.failures }, 'training ended');
 		this.#active.delete(job.workspace);
 		await this.#end(job, status, message, summary);
 		this.#schedule();

@@ -4,6 +4,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCsv, type CsvLimits } from './csv.ts';
+import { yieldCpuToRelay } from './lowPriority.ts';
+
+yieldCpuToRelay();
 
 const { bytes, limits } = workerData as { bytes: Uint8Array; limits: CsvLimits };
 const result = parseCsv(bytes, limits);

@@ -12,7 +12,7 @@ import {
 } from '../protocol/training.ts';
 import type { RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
-import { Batcher } from './batcher.ts';
+import { ProgressWriter } from './batcher.ts';
 import { toSummary } from './builtinRuns.ts';
 import { notFound, TrainingError } from './errors.ts';
 import { appendMetrics, liveKey, liveWriter, readDoc, readRun } from './workspaceDocs.ts';
@@ -28,8 +28,7 @@ export interface ExternalRunInput {
 export type FinalExternalStatus = 'completed' | 'failed' | 'stopped';
 
 interface Writers {
-	readonly metrics: Batcher<MetricPoint>;
-	readonly summary: Batcher<RunSummary>;
+	readonly progress: ProgressWriter<MetricPoint, RunSummary>;
 	readonly epochs: number | null;
 }
 
@@ -41,7 +40,7 @@ export class ExternalRuns {
 	readonly #clock: Clock;
 	readonly #logger: Logger;
 	readonly #intervalMs: number;
-	readonly #writers = new Map<string, Writers>();
+	readonly #writers = new Map<string, Promise<Writers>>();
 
 	constructor(relay: RelayApi, clock: Clock, logger: Logger, intervalMs: number) {
 		this.#relay = relay;
@@ -93,9 +92,8 @@ export class ExternalRuns {
 	/** Accepts a batch of points for a running external run; they are written within one interval. */
 	async post(workspace: WorkspaceId, run: RunId, points: MetricPoint[]): Promise<void> {
 		const writers = await this.#writersFor(workspace, run);
-		writers.metrics.push(...points);
 		const last = [...points].reverse().find((p) => p.kind === 'epoch') ?? points[points.length - 1];
-		if (last) writers.summary.push(toSummary(last, writers.epochs));
+		writers.progress.push(points, last ? toSummary(last, writers.epochs) : null);
 	}
 
 	async finish(
@@ -106,8 +104,7 @@ export class ExternalRuns {
 		output: string[]
 	): Promise<RunRecord> {
 		const writers = await this.#writersFor(workspace, run);
-		await writers.metrics.flush();
-		await writers.summary.flush();
+		await writers.progress.flush();
 		this.#writers.delete(`${workspace}/${run}`);
 		const fields: Partial<RunRecord> = {
 			status,
@@ -123,16 +120,24 @@ export class ExternalRuns {
 
 	/** Writes whatever is pending (shutdown). */
 	async close(): Promise<void> {
-		await Promise.all(
-			[...this.#writers.values()].flatMap((w) => [w.metrics.flush(), w.summary.flush()])
-		);
+		await Promise.all([...this.#writers.values()].map(async (w) => (await w).progress.flush()));
 		this.#writers.clear();
 	}
 
-	async #writersFor(workspace: WorkspaceId, run: RunId): Promise<Writers> {
+	/** One writer per run, created once even when two posts race to create it. */
+	#writersFor(workspace: WorkspaceId, run: RunId): Promise<Writers> {
 		const key = `${workspace}/${run}`;
-		const existing = this.#writers.get(key);
-		if (existing) return existing;
+		let writers = this.#writers.get(key);
+		if (!writers) {
+			writers = this.#createWriters(workspace, run);
+			this.#writers.set(key, writers);
+			// A refused run (unknown, ended, built-in) keeps no entry.
+			writers.catch(() => this.#writers.delete(key));
+		}
+		return writers;
+	}
+
+	async #createWriters(workspace: WorkspaceId, run: RunId): Promise<Writers> {
 		const record = await readDoc(this.#relay, liveKey(workspace), (doc) => readRun(doc, run));
 		if (!record) throw notFound(`No run with id "${run}" in this workspace.`);
 		if (record.source !== 'external') {
@@ -147,20 +152,14 @@ export class ExternalRuns {
 		}
 		const log = this.#logger.child({ workspace, run });
 		const live = liveWriter(this.#relay, workspace);
-		const writers: Writers = {
-			metrics: new Batcher(
+		return {
+			progress: new ProgressWriter<MetricPoint, RunSummary>(
 				(points) => appendMetrics(this.#relay, workspace, run, points),
+				(summary) => live.updateRun(run, { summary }),
 				this.#intervalMs,
-				log
-			),
-			summary: new Batcher(
-				(all) => live.updateRun(run, { summary: all[all.length - 1] }),
-				this.#intervalMs * 2,
 				log
 			),
 			epochs: record.summary.epochs
 		};
-		this.#writers.set(key, writers);
-		return writers;
 	}
 }

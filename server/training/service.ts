@@ -37,7 +37,7 @@ export interface TrainingServiceOptions {
 	readonly maxConcurrent?: number;
 	/** Runs waiting per workspace before a start is refused (default 5). */
 	readonly maxQueued?: number;
-	/** At most one metrics write per run per this many ms (default 100: ≤ 10 writes/s). */
+	/** At most one progress write (metrics + summary, one commit) per run per this many ms (default 250). */
 	readonly metricsIntervalMs?: number;
 	readonly csvLimits?: CsvLimits;
 }
@@ -67,7 +67,7 @@ export class TrainingService {
 	constructor(options: TrainingServiceOptions) {
 		const { relay, storage, clock } = options;
 		const logger = options.logger.child({ part: 'training' });
-		const metricsIntervalMs = options.metricsIntervalMs ?? 100;
+		const metricsIntervalMs = options.metricsIntervalMs ?? 250;
 		this.#relay = relay;
 		this.#clock = clock;
 		this.#logger = logger;
@@ -82,7 +82,6 @@ export class TrainingService {
 			maxConcurrent: options.maxConcurrent ?? Math.max(1, availableParallelism() - 1),
 			maxQueued: options.maxQueued ?? 5,
 			metricsIntervalMs,
-			summaryIntervalMs: Math.max(250, metricsIntervalMs),
 			maxBatchPoints: 2000
 		});
 	}

@@ -3,6 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { yieldCpuToRelay } from './lowPriority.ts';
 import { train } from './model.ts';
 import type { MetricPoint } from '../protocol/training.ts';
 import type { WorkerInput, WorkerMessage } from './workerProtocol.ts';
@@ -10,6 +11,8 @@ import type { WorkerInput, WorkerMessage } from './workerProtocol.ts';
 // Production mode turns off tfjs's debug checks and its console hint to install
 // tfjs-node (which cannot install here and would only clutter the server's logs).
 tf.enableProdMode();
+
+yieldCpuToRelay();
 
 function post(message: WorkerMessage): void {
 	parentPort?.postMessage(message);
