@@ -62,6 +62,17 @@ describe('operation', () => {
 		await storage.close();
 	});
 
+	it('[OPS1] /readyz is 503 when Redis cannot be reached; /healthz stays ok', async () => {
+		const s = await startTestServer({ memory: true, redisUrl: 'redis://127.0.0.1:1' });
+		servers.push(s);
+		const reply = await s
+			.client()
+			.get<{ ready: boolean; checks: Record<string, boolean> }>('/readyz');
+		expect(reply.status).toBe(503);
+		expect(reply.body.checks).toMatchObject({ storage: true, redis: false });
+		expect((await s.client().get('/healthz')).status).toBe(200);
+	});
+
 	it('[OPS3] configuration errors name the variable; --help lists them; SECRET is generated and kept', async () => {
 		const dir = await mkdtemp(join(tmpdir(), 'ensemble-config-'));
 		try {

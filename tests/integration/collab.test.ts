@@ -167,6 +167,14 @@ describe('collaboration through the real server', () => {
 		expect(Date.now() - started).toBeLessThan(1000);
 	});
 
+	it('[API6] deleting a workspace closes its connections with 4404', async () => {
+		const editor = await team.add('Ed', 'editor');
+		const e = await peer(editor.client, 'code');
+		const closed = nextClose(e);
+		expect((await team.owner.delete(`/api/workspaces/${team.workspace}`)).status).toBe(204);
+		expect(await closed).toBe(4404);
+	});
+
 	it('[ROLE4] a demoted editor is read-only within 1 s', async () => {
 		const editor = await team.add('Ed', 'editor');
 		const owner = await peer(team.owner, 'params');
