@@ -41,7 +41,19 @@ export async function createAccount(
 		passwordHash: await hashPassword(input.password),
 		createdAt: clock.now()
 	};
-	await storage.createUser(user);
+	try {
+		await storage.createUser(user);
+	} catch (err) {
+		// Two sign-ups with one address at once: the store's uniqueness decides, and the loser is told plainly.
+		if (await storage.getUserByEmail(email)) {
+			return {
+				ok: false,
+				problem: 'email_taken',
+				message: 'An account with this e-mail already exists.'
+			};
+		}
+		throw err;
+	}
 	return { ok: true, user };
 }
 
