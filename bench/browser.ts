@@ -1,4 +1,4 @@
-// `npm run bench:browser [-- --keys=500 --runs=3]`: the app in two Chromium
+// `npm run bench:browser [-- --keys=500 --runs=3 --delay=30 --memory]`: the app in two Chromium
 // instances on loopback against the real server (SQLite, every update stored
 // before it is relayed). Reports keystroke → rendered in the other's Monaco
 // (p50, p99), the JavaScript loaded before Monaco (gzipped), and the time to an
@@ -296,7 +296,15 @@ async function offlineReopen(
 async function main(): Promise<void> {
 	ensureBuild();
 	const dataDir = mkdtempSync(join(tmpdir(), 'ensemble-bench-browser-'));
-	const server = await startServer({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' });
+	// `--memory`: the same server with in-memory storage, to see what durability costs.
+	const memory = process.argv.includes('--memory');
+	const server = await startServer({
+		port: 0,
+		host: '127.0.0.1',
+		dataDir,
+		logLevel: 'warn',
+		...(memory ? { storage: 'memory' as const } : {})
+	});
 	const people: Person[] = [];
 	try {
 		const a = await person(server.url, 'Writer');
@@ -361,7 +369,9 @@ async function main(): Promise<void> {
 				keys: KEYS,
 				runs: RUNS,
 				keyDelayMs: KEY_DELAY_MS,
-				server: 'Ensemble (SQLite, stored before relayed), loopback',
+				server: memory
+					? 'Ensemble, in-memory storage (comparison run), loopback'
+					: 'Ensemble (SQLite, stored before relayed), loopback',
 				browsers: 'two Chromium processes, separate contexts'
 			},
 			keystroke: {
@@ -385,7 +395,8 @@ async function main(): Promise<void> {
 			goals: GOALS
 		};
 		mkdirSync(RESULTS, { recursive: true });
-		writeFileSync(join(RESULTS, 'browser.json'), `${JSON.stringify(result, null, '\t')}\n`);
+		const file = memory ? 'browser-memory.json' : 'browser.json';
+		writeFileSync(join(RESULTS, file), `${JSON.stringify(result, null, '\t')}\n`);
 
 		const rows: [string, string, string, string][] = [
 			[
@@ -427,7 +438,7 @@ async function main(): Promise<void> {
 				.map((x) => x.toFixed(1))
 				.join(' ')}`
 		);
-		console.log(`\nwritten to ${join('bench', 'results', 'browser.json')}`);
+		console.log(`\nwritten to ${join('bench', 'results', file)}`);
 	} finally {
 		for (const p of people) await p.browser.close();
 		await server.close();
