@@ -159,3 +159,28 @@ test('[PRES1] a browser notification too when the tab is hidden and notification
 	await bob.page.close();
 	await expect.poll(shown).toContain('Ensemble: Bob left the workspace');
 });
+
+test('[APP2] files added, renamed and deleted by one are seen by the other', async ({ people }) => {
+	const { alice, bob } = await twoPeople(people);
+	await openCode(alice.page);
+	await openCode(bob.page);
+	const bobFiles = bob.page.getByRole('navigation', { name: 'Files' });
+
+	await alice.page.getByRole('button', { name: '+ New' }).click();
+	await alice.page.getByLabel('New file name').fill('data.py');
+	await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
+	await expect(bobFiles.getByRole('button', { name: 'data.py', exact: true })).toBeVisible();
+
+	await alice.page.getByRole('button', { name: 'Rename train.py' }).click();
+	await alice.page.getByLabel('New name for train.py').fill('main.py');
+	await alice.page.getByRole('button', { name: 'OK' }).click();
+	await expect(bobFiles.getByRole('button', { name: 'main.py', exact: true })).toBeVisible();
+	await expect(bobFiles.getByRole('button', { name: 'train.py', exact: true })).toHaveCount(0);
+	// The renamed file keeps its text.
+	await bobFiles.getByRole('button', { name: 'main.py', exact: true }).click();
+	await expect.poll(() => editorText(bob.page)).toContain('def train');
+
+	alice.page.once('dialog', (d) => void d.accept());
+	await alice.page.getByRole('button', { name: 'Delete data.py' }).click();
+	await expect(bobFiles.getByRole('button', { name: 'data.py', exact: true })).toHaveCount(0);
+});
