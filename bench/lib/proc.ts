@@ -163,9 +163,10 @@ export class LoadProc<R> {
 					else this.seen.set(message.name, message.data);
 				}
 			});
-			this.child.once('exit', (code) => {
+			// 'close', not 'exit': messages still in the channel are delivered before it.
+			this.child.once('close', (code) => {
 				clearTimeout(timer);
-				reject(new Error(`load job ${job.kind} exited with ${code}`));
+				reject(new Error(`load job ${job.kind} exited with ${code} without a result`));
 			});
 		});
 		this.result.catch(() => undefined); // awaited by the scenario; avoids an unhandled rejection meanwhile

@@ -40,6 +40,17 @@ export function send(message: WorkerMessage): void {
 	process.send?.(message);
 }
 
+/** Sends and resolves once the message is written (a large result must not race the exit). */
+export function sendAndFlush(message: WorkerMessage): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (!process.send) {
+			resolve();
+			return;
+		}
+		process.send(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
+	});
+}
+
 export function mark<T = unknown>(name: string, data?: unknown): Promise<T> {
 	send({ type: 'mark', name, data: data ?? null });
 	if (released.has(name)) return Promise.resolve(released.get(name) as T);

@@ -1,7 +1,7 @@
 // A load generator process: receives one job over IPC, runs it, sends the result.
 
-import type { Job } from './jobs.ts';
-import { nextJob, send } from './marks.ts';
+import type { Job, WorkerMessage } from './jobs.ts';
+import { nextJob, sendAndFlush } from './marks.ts';
 import { replay } from './replay.ts';
 import { clients } from './clientsJob.ts';
 import { coldLoad, durability, idle, loaders, seed } from './misc.ts';
@@ -25,21 +25,24 @@ async function run(job: Job): Promise<unknown> {
 	}
 }
 
-void nextJob().then((job) =>
-	run(job).then(
-		(result) => {
-			send({ type: 'result', result });
-			process.disconnect();
-			// Providers keep timers; the job is done.
-			setTimeout(() => process.exit(0), 100);
-		},
-		(err: unknown) => {
-			send({
-				type: 'error',
-				message: err instanceof Error ? (err.stack ?? err.message) : String(err)
-			});
-			setTimeout(() => process.exit(1), 100);
-		}
-	)
-);
+async function main(): Promise<void> {
+	const job = await nextJob();
+	let message: WorkerMessage;
+	try {
+		message = { type: 'result', result: await run(job) };
+	} catch (err) {
+		message = {
+			type: 'error',
+			message: err instanceof Error ? (err.stack ?? err.message) : String(err)
+		};
+	}
+	await sendAndFlush(message);
+	// Providers keep timers; the job is done.
+	process.exit(message.type === 'result' ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+	process.stderr.write(`bench worker: ${String(err)}\n`);
+	process.exit(1);
+});
 process.on('disconnect', () => process.exit(0));
