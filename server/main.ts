@@ -157,7 +157,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		plugins: [trainingPlugin(ctx, training)]
 	});
 	const upgrade = attachUpgrade(app.server, ctx, metrics);
-	await app.listen({ port: config.port, host: config.host });
+	try {
+		await app.listen({ port: config.port, host: config.host });
+	} catch (err) {
+		// Port taken or not allowed: release what was opened so a caller (a test) can go on.
+		await app.close();
+		await training.close();
+		await compat.close();
+		await relay.close();
+		await bus.close();
+		mailer.close();
+		if (ownsStorage) await rawStorage.close();
+		throw err;
+	}
 	const port = (app.server.address() as AddressInfo).port;
 	const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 	const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;

@@ -28,16 +28,22 @@ export async function startTestServer(
 	const { memory, ...rest } = options;
 	const dataDir = rest.dataDir ?? (await mkdtemp(join(tmpdir(), 'ensemble-test-')));
 	const ownsDir = rest.dataDir === undefined;
-	const server = await startServer({
-		env: {},
-		port: 0,
-		host: '127.0.0.1',
-		logLevel: (process.env.TEST_LOG_LEVEL as StartOptions['logLevel']) ?? 'silent',
-		secret: TEST_SECRET,
-		storage: memory ? 'memory' : undefined,
-		...rest,
-		dataDir
-	});
+	let server: RunningServer;
+	try {
+		server = await startServer({
+			env: {},
+			port: 0,
+			host: '127.0.0.1',
+			logLevel: (process.env.TEST_LOG_LEVEL as StartOptions['logLevel']) ?? 'silent',
+			secret: TEST_SECRET,
+			storage: memory ? 'memory' : undefined,
+			...rest,
+			dataDir
+		});
+	} catch (err) {
+		if (ownsDir) await rm(dataDir, { recursive: true, force: true });
+		throw err;
+	}
 	return {
 		...server,
 		dataDir,
