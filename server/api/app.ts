@@ -18,6 +18,7 @@ import { workspaceRoutes } from './routes/workspaces.ts';
 import { memberRoutes } from './routes/members.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { presenceRoutes } from './routes/presence.ts';
+import { chatRoutes } from './routes/chat.ts';
 import { opsRoutes } from './routes/ops.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -106,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 	memberRoutes(app, ctx);
 	inviteRoutes(app, ctx);
 	presenceRoutes(app, ctx);
+	chatRoutes(app, ctx);
 	opsRoutes(app, ctx, metrics);
 	for (const plugin of options.plugins ?? []) await plugin(app);
 
