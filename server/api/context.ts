@@ -3,7 +3,7 @@
 import type { Config } from '../config.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { WebSocket } from 'ws';
-import type { Identity, RelayApi } from '../relay/api.ts';
+import type { Identity, PresentUser, RelayApi } from '../relay/api.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
 import type { Storage } from '../storage/types.ts';
@@ -30,6 +30,8 @@ export interface CompatHandler {
 	): void;
 	setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void>;
 	closeWorkspace(workspace: WorkspaceId): Promise<void>;
+	/** People connected over the JSON protocol (the relay does not count them). */
+	presentUsers(workspace: WorkspaceId): PresentUser[];
 }
 
 export interface AppContext {

@@ -48,4 +48,29 @@ describe("the seed's JSON endpoint on the same port", () => {
 		).toBe(204);
 		expect(await closed).toBe(4403);
 	});
+
+	it('[API12] people on the JSON protocol count in /users and in active_users', async () => {
+		const editor = await team.add('Jay', 'editor');
+		const token = await editor.client.wsToken(team.workspace);
+		const ws = new WebSocket(`${s.wsUrl}/ws/workspace/${team.workspace}?token=${token}`);
+		try {
+			await withDeadline(
+				new Promise<void>((resolve, reject) => {
+					ws.once('message', () => resolve());
+					ws.once('close', (code) => reject(new Error(`closed ${code}`)));
+				}),
+				'workspace_state'
+			);
+			const users = await team.owner.get<{ users: Array<{ id: string; name: string }> }>(
+				`/api/workspaces/${team.workspace}/users`
+			);
+			expect(users.body.users).toEqual([expect.objectContaining({ id: editor.id, name: 'Jay' })]);
+			const state = await team.owner.get<{ active_users: number }>(
+				`/api/workspaces/${team.workspace}/state`
+			);
+			expect(state.body.active_users).toBe(1);
+		} finally {
+			ws.close();
+		}
+	});
 });

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { schema } from '../../protocol/docs.ts';
 import type { WorkspaceId } from '../../protocol/ids.ts';
 import type { AppContext } from '../context.ts';
+import type { PresentUser } from '../../relay/api.ts';
 import { requireMember } from '../authn.ts';
 import { errors, iso, RoleSchema, WorkspaceParams } from '../schemas.ts';
 
@@ -35,6 +36,19 @@ const StateSchema = Type.Object({
 	),
 	active_users: Type.Integer()
 });
+
+/** Everyone connected now, over Yjs or the seed's JSON protocol, once each. */
+function presentUsers(ctx: AppContext, workspace: WorkspaceId): PresentUser[] {
+	const byId = new Map<string, PresentUser>();
+	for (const user of [
+		...ctx.relay.presentUsers(workspace),
+		...(ctx.compat?.presentUsers(workspace) ?? [])
+	]) {
+		const seen = byId.get(user.id);
+		if (!seen || user.last_active > seen.last_active) byId.set(user.id, user);
+	}
+	return [...byId.values()];
+}
 
 async function readState(ctx: AppContext, workspace: WorkspaceId) {
 	const params = await ctx.relay.open({ workspace, doc: 'params' });
@@ -80,9 +94,10 @@ export function presenceRoutes(app: FastifyInstance, ctx: AppContext): void {
 		},
 		async (request) => {
 			const { workspace } = await requireMember(ctx, request, request.params.id, 'view_workspace');
-			const users = ctx.relay
-				.presentUsers(workspace.id)
-				.map((u) => ({ ...u, last_active: iso(u.last_active) }));
+			const users = presentUsers(ctx, workspace.id).map((u) => ({
+				...u,
+				last_active: iso(u.last_active)
+			}));
 			return { users };
 		}
 	);
@@ -101,7 +116,7 @@ export function presenceRoutes(app: FastifyInstance, ctx: AppContext): void {
 			const { workspace } = await requireMember(ctx, request, request.params.id, 'view_workspace');
 			return {
 				state: await readState(ctx, workspace.id),
-				active_users: ctx.relay.presentUsers(workspace.id).length
+				active_users: presentUsers(ctx, workspace.id).length
 			};
 		}
 	);
