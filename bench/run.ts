@@ -33,6 +33,40 @@ const config: BenchConfig = {
 };
 if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
 
+/** Writes latest.{json,md}; called after every scenario so an interrupted run keeps what it measured. */
+async function writeResults(): Promise<string> {
+	info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+
+	const summaries = results.map(summarize);
+	const goalRows = goals(summaries);
+	const notesFile = join(import.meta.dirname, 'notes.md');
+	const notes = existsSync(notesFile)
+		? readFileSync(notesFile, 'utf8')
+				.split('\n')
+				.filter((l) => l.startsWith('- '))
+				.map((l) => l.slice(2))
+		: [];
+	const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
+	mkdirSync(RESULTS, { recursive: true });
+	/** Written as the repository's Prettier would format it, so `npm run check` stays clean. */
+	async function save(name: string, text: string): Promise<void> {
+		const filepath = join(RESULTS, name);
+		const options = (await resolveConfig(filepath)) ?? {};
+		writeFileSync(filepath, await format(text, { ...options, filepath }));
+	}
+	await save(
+		'latest.json',
+		JSON.stringify(
+			{ machine: info, config, results, summaries, goals: goalRows },
+			// A delivery that never came is ∞; JSON has no Infinity.
+			(_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'Infinity' : value),
+			1
+		) + '\n'
+	);
+	await save('latest.md', md);
+	return md;
+}
+
 const info = machine();
 const started = performance.now();
 const results: ScenarioResult[] = [];
@@ -63,36 +97,9 @@ for (const scenario of SCENARIOS) {
 			);
 		}
 	}
+	await writeResults();
 }
-info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
-
-const summaries = results.map(summarize);
-const goalRows = goals(summaries);
-const notesFile = join(import.meta.dirname, 'notes.md');
-const notes = existsSync(notesFile)
-	? readFileSync(notesFile, 'utf8')
-			.split('\n')
-			.filter((l) => l.startsWith('- '))
-			.map((l) => l.slice(2))
-	: [];
-const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
-mkdirSync(RESULTS, { recursive: true });
-/** Written as the repository's Prettier would format it, so `npm run check` stays clean. */
-async function save(name: string, text: string): Promise<void> {
-	const filepath = join(RESULTS, name);
-	const options = (await resolveConfig(filepath)) ?? {};
-	writeFileSync(filepath, await format(text, { ...options, filepath }));
-}
-await save(
-	'latest.json',
-	JSON.stringify(
-		{ machine: info, config, results, summaries, goals: goalRows },
-		// A delivery that never came is ∞; JSON has no Infinity.
-		(_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'Infinity' : value),
-		1
-	) + '\n'
-);
-await save('latest.md', md);
+const md = await writeResults();
 process.stdout.write(
 	`\n${md}\nbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`
 );
