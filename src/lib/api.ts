@@ -162,7 +162,8 @@ export const api = {
 		const data = await request('POST', `${ws(id)}/join?token=${encodeURIComponent(token)}`);
 		return toRole(data.role);
 	},
-	async chat(id: string, text: string): Promise<void> {
-		await request('POST', `${ws(id)}/chat`, { text });
+	/** `messageId` makes a retry of a message whose answer was lost a no-op on the server. */
+	async chat(id: string, text: string, messageId: string): Promise<void> {
+		await request('POST', `${ws(id)}/chat`, { text, id: messageId });
 	}
 };

@@ -47,6 +47,12 @@ test('[APP5] every screen renders its controls, labelled, at laptop and tablet w
 	await bob.page.goto(link);
 	await bob.page.waitForURL(/\/w\//);
 	await expect(bob.page.getByTestId('user-count')).toHaveText('2 users online');
+	await alice.page.getByLabel('Message').fill('Shall we try a lower learning rate?');
+	await alice.page.getByRole('button', { name: 'Send' }).click();
+	await expect(bob.page.getByTestId('chat').getByText('lower learning rate')).toBeVisible();
+	await bob.page.getByLabel('Message').fill('On it.');
+	await bob.page.getByRole('button', { name: 'Send' }).click();
+	await expect(alice.page.getByTestId('chat').getByText('On it.')).toBeVisible();
 	await bob.page.getByLabel('learning_rate', { exact: true }).focus();
 	await expect(alice.page.getByTestId('editing-badge')).toHaveText('Bob is editing');
 	await bob.page.getByLabel('learning_rate', { exact: true }).fill('-0.5');

@@ -58,7 +58,7 @@ export class ChatOutbox {
 				const next = this.items.find((m) => m.failed === null);
 				if (!next) return;
 				try {
-					await api.chat(this.workspaceId, next.text);
+					await api.chat(this.workspaceId, next.text, next.id);
 					this.items = this.items.filter((m) => m.id !== next.id);
 				} catch (err) {
 					if (err instanceof ApiError && (err.offline || err.status >= 500 || err.status === 429))
