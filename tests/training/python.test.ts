@@ -16,7 +16,7 @@ import ensemble_client
 hp = ensemble_client.hyperparameters()
 print("training with lr", hp["learning_rate"])
 for epoch in range(1, hp["epochs"] + 1):
-    time.sleep(0.15)
+    time.sleep(0.3)
     ensemble_client.report(epoch=epoch, loss=1.0 / epoch, accuracy=1 - 0.5 / epoch)
 print({"epoch": hp["epochs"] + 1, "loss": 0.01})
 `;
@@ -90,13 +90,13 @@ describe('the Python client against the real server', () => {
 		);
 		const key = await apiKey();
 		const live = await watchLive(server, team.owner, ws);
+		const viewer = await team.add('Pia', 'viewer');
 		const finished = runClient(key, 'run', 'train.py', '--name', 'from python');
 
 		const run = await firstRun(live.doc);
 		expect(run).toMatchObject({ source: 'external', name: 'from python', status: 'running' });
 		expect(run.params).toMatchObject({ epochs: 6, learning_rate: 0.05 });
 		expect(run.code['train.py']).toBe(TRAIN_PY);
-		const viewer = await team.add('Pia', 'viewer');
 		const watcher = await connectPeer(server, viewer.client, ws, `run/${run.id}`);
 		await synced(watcher);
 		const metrics = watcher.doc.getArray<MetricPoint>('metrics');

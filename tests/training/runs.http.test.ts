@@ -22,13 +22,13 @@ describe('built-in runs over HTTP and Yjs', () => {
 		const ws = team.workspace;
 		await setWorkspace(server, team.owner, ws, { epochs: 150 }, { 'model.py': 'hidden = 16\n' });
 		const live = await watchLive(server, team.owner, ws);
+		const viewer = await team.add('Vera', 'viewer');
 		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
 		expect(start.status).toBe(201);
 		expect(start.body.queued).toBe(false);
 		const id = start.body.run.id;
 
 		// A second person watches the run's own document with a stock provider.
-		const viewer = await team.add('Vera', 'viewer');
 		const watcher = await connectPeer(server, viewer.client, ws, `run/${id}`);
 		const metrics = watcher.doc.getArray<MetricPoint>('metrics');
 		const arrivals: Array<{ points: number; runStatus: string | undefined }> = [];
