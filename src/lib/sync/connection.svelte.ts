@@ -47,6 +47,8 @@ export class DocConnection {
 	refused = $state<string | null>(null);
 	/** Writes are refused: our role lacks this document's write permission. */
 	readOnly = $state(false);
+	/** Why the last connection dropped, while reconnecting (retryable closes). */
+	dropped = $state<string | null>(null);
 
 	constructor(workspaceId: string, name: DocName, options: { connect: boolean }) {
 		this.name = name;
@@ -83,7 +85,14 @@ export class DocConnection {
 		});
 		this.provider.on('sync', (synced) => {
 			this.synced = synced;
-			if (synced) this.everSynced = true;
+			if (synced) {
+				this.everSynced = true;
+				this.dropped = null;
+			}
+		});
+		this.provider.on('connection-close', (event) => {
+			// null: we closed it ourselves (offline, or y-websocket's silence timeout).
+			if (event && !isFinalClose(event.code)) this.dropped = describeClose(event.code);
 		});
 		this.provider.on('closed', ({ code }) => {
 			this.closed = { code, message: describeClose(code) };

@@ -51,6 +51,11 @@ export class WorkspaceConnection {
 		return this.docs.find((d) => d.closed);
 	}
 
+	/** Why we are reconnecting, when the server closed the connection. */
+	get dropped(): string | null {
+		return this.docs.find((d) => d.dropped)?.dropped ?? null;
+	}
+
 	get refused(): DocConnection | undefined {
 		return this.docs.find((d) => d.refused);
 	}
