@@ -121,6 +121,12 @@ test('[OFFLINE3] edits refused after a reconnect (made a viewer meanwhile) are s
 
 	await bob.context.setOffline(false);
 	await expect(bob.page.getByTestId('refused')).toContainText('refused');
+	await expect(bob.page.getByTestId('sync-status')).toHaveAttribute('data-state', 'refused');
+	await expect(bob.page.getByTestId('sync-status')).toContainText('1 local change refused');
+	// Presence comes back after the reconnect, without a false "left" toast.
+	await expect(bob.page.getByTestId('user-count')).toHaveText('2 users online');
+	await expect(bob.page.getByTestId('toast').filter({ hasText: 'left' })).toHaveCount(0);
+	await bob.page.screenshot({ path: 'test-results/screens/refused-laptop.png' });
 	await expect(bob.page.getByLabel('seed', { exact: true })).toBeDisabled();
 	await expect(alice.page.getByLabel('seed', { exact: true })).toHaveValue('42');
 });
@@ -135,6 +141,9 @@ test('[SYNC2] a removed member is told why and the app stops reconnecting', asyn
 	const status = bob.page.getByTestId('sync-status');
 	await expect(status).toHaveAttribute('data-state', 'closed');
 	await expect(status).toContainText('You no longer have access to this workspace.');
+	await bob.page.screenshot({ path: 'test-results/screens/removed-laptop.png' });
+	// Nothing more could be saved: the controls say so instead of taking edits.
+	await expect(bob.page.getByLabel('learning_rate', { exact: true })).toBeDisabled();
 	await expect(bob.page.getByRole('link', { name: 'Back to your workspaces' })).toBeVisible();
 	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
 });

@@ -82,6 +82,7 @@ export class DocConnection {
 		this.provider.on('status', ({ status }) => {
 			this.connected = status === 'connected';
 			if (status !== 'connected') this.synced = false;
+			if (status === 'disconnected') this.forgetRemoteClocks();
 		});
 		this.provider.on('sync', (synced) => {
 			this.synced = synced;
@@ -97,6 +98,20 @@ export class DocConnection {
 		this.provider.on('closed', ({ code }) => {
 			this.closed = { code, message: describeClose(code) };
 		});
+	}
+
+	/**
+	 * y-websocket drops everyone's presence on disconnect and y-protocols bumps their
+	 * clocks, so the same states re-sent after a reconnect would be ignored until
+	 * each person renews theirs (15 s). Forgetting the clocks lets them in at once.
+	 */
+	private forgetRemoteClocks(): void {
+		const awareness = this.provider.awareness;
+		for (const client of [...awareness.meta.keys()]) {
+			if (client !== awareness.clientID && !awareness.states.has(client)) {
+				awareness.meta.delete(client);
+			}
+		}
 	}
 
 	/** Re-applies unsaved changes that the IndexedDB copy may have missed. */

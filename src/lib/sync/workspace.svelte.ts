@@ -4,7 +4,7 @@
 import type { DocName } from '$shared/docs.ts';
 import { DocConnection } from './connection.svelte.ts';
 
-export type SyncState = 'closed' | 'offline' | 'connecting' | 'saving' | 'saved';
+export type SyncState = 'closed' | 'offline' | 'connecting' | 'refused' | 'saving' | 'saved';
 
 const DOCS = ['params', 'code', 'live'] as const satisfies readonly DocName[];
 
@@ -69,6 +69,7 @@ export class WorkspaceConnection {
 		if (this.closed) return 'closed';
 		if (!this.online) return 'offline';
 		if (!this.docs.every((d) => d.connected && d.synced)) return 'connecting';
+		if (this.refused) return 'refused';
 		return this.pending > 0 ? 'saving' : 'saved';
 	}
 

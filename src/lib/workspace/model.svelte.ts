@@ -80,6 +80,15 @@ export class WorkspaceModel {
 		return hasPermission(this.role, permission);
 	}
 
+	/**
+	 * Whether my edits to `doc` can reach the server: my role allows it, the server
+	 * has not refused it, and the connection was not closed for good.
+	 */
+	canWrite(doc: 'params' | 'code'): boolean {
+		const permission = doc === 'params' ? 'edit_hyperparameters' : 'edit_code';
+		return this.can(permission) && !this.conn[doc].readOnly && !this.conn.closed;
+	}
+
 	setView(view: View): void {
 		if (this.view === view) return;
 		this.view = view;

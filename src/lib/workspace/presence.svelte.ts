@@ -63,6 +63,7 @@ export class Presence {
 		this.events = events;
 		this.awareness.on('change', this.update);
 		live.provider.on('sync', this.onSync);
+		live.provider.on('status', this.onStatus);
 		this.update();
 	}
 
@@ -88,6 +89,11 @@ export class Presence {
 		}
 		return out;
 	}
+
+	/** Until the next sync, states arriving are who was already here, not news. */
+	private readonly onStatus = ({ status }: { status: string }): void => {
+		if (status !== 'connected') this.baselineTaken = false;
+	};
 
 	private readonly onSync = (synced: boolean): void => {
 		if (!synced) return;
@@ -115,5 +121,6 @@ export class Presence {
 	destroy(): void {
 		this.awareness.off('change', this.update);
 		this.live.provider.off('sync', this.onSync);
+		this.live.provider.off('status', this.onStatus);
 	}
 }
