@@ -3,6 +3,8 @@
 // so nobody can appear as someone else (PRES1, PRES2).
 
 import * as encoding from 'lib0/encoding';
+import { equalityDeep } from 'lib0/function';
+import type { Awareness } from 'y-protocols/awareness';
 import type { StampedUser } from './api.ts';
 import { MalformedInput, Reader } from './reader.ts';
 
@@ -52,4 +54,58 @@ export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint
 		encoding.writeVarString(e, JSON.stringify(entry.state));
 	}
 	return encoding.toUint8Array(e);
+}
+
+/**
+ * y-protocols' `applyAwarenessUpdate` for entries already parsed (and stamped):
+ * the same clock rules, state and meta updates and 'change'/'update' events,
+ * without encoding the entries to JSON only for the Awareness to parse them
+ * again. This runs for every awareness message of every client.
+ */
+export function applyAwarenessEntries(
+	awareness: Awareness,
+	entries: readonly AwarenessEntry[],
+	origin: unknown
+): void {
+	// lastUpdated is on the Awareness's own wall clock (it times states out with it).
+	const timestamp = Date.now();
+	const added: number[] = [];
+	const updated: number[] = [];
+	const filteredUpdated: number[] = [];
+	const removed: number[] = [];
+	for (const entry of entries) {
+		const { clientID, state } = entry;
+		let { clock } = entry;
+		const clientMeta = awareness.meta.get(clientID);
+		const prevState = awareness.states.get(clientID);
+		const currClock = clientMeta === undefined ? 0 : clientMeta.clock;
+		if (!(
+			currClock < clock ||
+			(currClock === clock && state === null && awareness.states.has(clientID))
+		)) {
+			continue;
+		}
+		if (state === null) {
+			// As in y-protocols: a remote removal never removes the local state.
+			if (clientID === awareness.clientID && awareness.getLocalState() != null) clock++;
+			else awareness.states.delete(clientID);
+		} else {
+			awareness.states.set(clientID, state);
+		}
+		awareness.meta.set(clientID, { clock, lastUpdated: timestamp });
+		if (clientMeta === undefined && state !== null) {
+			added.push(clientID);
+		} else if (clientMeta !== undefined && state === null) {
+			removed.push(clientID);
+		} else if (state !== null) {
+			if (!equalityDeep(state, prevState)) filteredUpdated.push(clientID);
+			updated.push(clientID);
+		}
+	}
+	if (added.length > 0 || filteredUpdated.length > 0 || removed.length > 0) {
+		awareness.emit('change', [{ added, updated: filteredUpdated, removed }, origin]);
+	}
+	if (added.length > 0 || updated.length > 0 || removed.length > 0) {
+		awareness.emit('update', [{ added, updated, removed }, origin]);
+	}
 }

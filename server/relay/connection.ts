@@ -174,16 +174,34 @@ export class Connection {
 	}
 
 	#dispatch(bytes: Uint8Array, host: ConnectionHost): void {
-		const r = new Reader(bytes);
-		const type = envelope(() => r.varUint());
+		// The framing is read in one go (no closure per field: this runs for every
+		// message); its errors are protocol errors (1002), not bad payloads (1007).
+		let type: number;
+		let step = -1;
+		let payload: Uint8Array | null = null;
+		try {
+			const r = new Reader(bytes);
+			type = r.varUint();
+			if (type === MessageType.sync) {
+				step = r.varUint();
+				payload = r.varBytes();
+			} else if (type === MessageType.awareness) {
+				payload = r.varBytes();
+			}
+			if (
+				type === MessageType.sync ||
+				type === MessageType.awareness ||
+				type === MessageType.queryAwareness
+			)
+				r.end();
+		} catch (err) {
+			if (err instanceof MalformedInput)
+				throw new MalformedInput(err.message, CloseCode.protocolError);
+			throw err;
+		}
 		switch (type) {
 			case MessageType.sync: {
-				const step = envelope(() => r.varUint());
-				const payload = envelope(() => {
-					const p = r.varBytes();
-					r.end();
-					return p;
-				});
+				if (!payload) throw new MalformedInput('missing payload', CloseCode.protocolError);
 				if (step === SyncStep.step1) {
 					validateStateVector(payload);
 					host.onSyncStep1(this, payload);
@@ -196,11 +214,7 @@ export class Connection {
 				return;
 			}
 			case MessageType.awareness: {
-				const payload = envelope(() => {
-					const p = r.varBytes();
-					r.end();
-					return p;
-				});
+				if (!payload) throw new MalformedInput('missing payload', CloseCode.protocolError);
 				if (payload.length > this.#limits.maxAwarenessBytes) {
 					throw new MalformedInput('awareness state too large', CloseCode.tooLarge);
 				}
@@ -208,23 +222,11 @@ export class Connection {
 				return;
 			}
 			case MessageType.queryAwareness:
-				envelope(() => r.end());
 				host.onQueryAwareness(this);
 				return;
 			default:
 				throw new MalformedInput('unsupported message type', CloseCode.unsupportedData);
 		}
-	}
-}
-
-/** Errors in the framing itself are protocol errors (1002), not bad payloads (1007). */
-function envelope<T>(read: () => T): T {
-	try {
-		return read();
-	} catch (err) {
-		if (err instanceof MalformedInput)
-			throw new MalformedInput(err.message, CloseCode.protocolError);
-		throw err;
 	}
 }
 

@@ -8,15 +8,10 @@
 // state that was not renewed.
 
 import type * as Y from 'yjs';
-import {
-	Awareness,
-	applyAwarenessUpdate,
-	encodeAwarenessUpdate,
-	removeAwarenessStates
-} from 'y-protocols/awareness';
+import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import type { Logger } from '../runtime.ts';
 import {
-	encodeAwarenessEntries,
+	applyAwarenessEntries,
 	parseAwarenessUpdate,
 	stamp,
 	type AwarenessEntry
@@ -92,7 +87,7 @@ export class Presence {
 			accepted.push(stamp(entry, conn.user));
 		}
 		if (accepted.length > 0) {
-			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
+			applyAwarenessEntries(this.awareness, accepted, conn);
 		}
 	}
 
@@ -118,7 +113,7 @@ export class Presence {
 			return true;
 		});
 		if (kept.length > 0) {
-			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept), REMOTE_PRESENCE);
+			applyAwarenessEntries(this.awareness, kept, REMOTE_PRESENCE);
 		}
 	}
 
@@ -139,7 +134,7 @@ export class Presence {
 				entries.push(stamp({ clientID: id, clock: meta.clock + 1, state }, conn.user));
 		}
 		if (entries.length > 0) {
-			applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), conn);
+			applyAwarenessEntries(this.awareness, entries, conn);
 		}
 	}
 

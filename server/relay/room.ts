@@ -321,15 +321,17 @@ export class Room implements ConnectionHost {
 	async #write(): Promise<void> {
 		const batch = this.#pending;
 		this.#pending = [];
-		// Everything in the doc now is in this batch or already stored: this state
-		// vector, and sync replies computed now, become durable with the batch.
-		const stateVector = Y.encodeStateVector(this.doc);
 		const syncs = this.#syncWaiters.splice(0).map((w) => ({
 			...w,
 			frame: this.#syncReply(w.stateVector)
 		}));
 		const acks = this.#ackWaiters;
 		this.#ackWaiters = new Set();
+		// Everything in the doc now is in this batch or already stored: this state
+		// vector, and sync replies computed now, become durable with the batch. It
+		// is encoded only when someone will be acknowledged with it (ACK1).
+		const stateVector =
+			acks.size > 0 || syncs.some((s) => s.conn.options.ack) ? Y.encodeStateVector(this.doc) : null;
 		const { name, store, stats, logger } = this.deps;
 		const started = this.deps.clock.now();
 		try {
@@ -370,12 +372,12 @@ export class Room implements ConnectionHost {
 			this.broadcast(updateFrame(p.update), p.conn);
 			this.deps.publishUpdate(p.update);
 		}
-		const saved = savedFrame(stateVector);
+		const saved = stateVector && savedFrame(stateVector);
 		for (const s of syncs) {
 			s.conn.send(s.frame);
-			if (s.conn.options.ack) s.conn.send(saved);
+			if (saved && s.conn.options.ack) s.conn.send(saved);
 		}
-		for (const conn of acks) conn.send(saved);
+		if (saved) for (const conn of acks) conn.send(saved);
 		for (const p of batch) p.done?.resolve();
 		this.deps.afterWrite(this);
 	}

@@ -12,10 +12,14 @@ import { MAX_VAR_UINT, MalformedInput, Reader } from './reader.ts';
 export interface UpdateShape {
 	readonly structs: number;
 	readonly deletes: number;
-	/** Items whose parent is given as an ID: [client, clock] of that parent. */
-	readonly parentRefs: ReadonlyArray<readonly [number, number]>;
-	/** Per client, the update's structs as [start clock, end clock, content ref]. */
-	readonly ranges: ReadonlyMap<number, ReadonlyArray<readonly [number, number, number]>>;
+	/** Items whose parent is given as an ID: client, clock of each, flat. */
+	readonly parentRefs: readonly number[];
+	/**
+	 * Per client, the update's structs as flat triples (start clock, end clock,
+	 * content ref), in increasing clock order: no allocation per struct, and a
+	 * parent is found by binary search (work stays linear in the input).
+	 */
+	readonly ranges: ReadonlyMap<number, readonly number[]>;
 }
 
 const CONTENT_DELETED = 1;
@@ -35,21 +39,23 @@ const BITS5 = 31;
 export function validateUpdateV1(update: Uint8Array): UpdateShape {
 	const r = new Reader(update);
 	let structs = 0;
-	const parentRefs: Array<[number, number]> = [];
-	const ranges = new Map<number, Array<[number, number, number]>>();
+	const parentRefs: number[] = [];
+	const ranges = new Map<number, number[]>();
 	const clients = r.count(3);
 	for (let i = 0; i < clients; i++) {
 		const n = r.count(1);
 		const client = r.varUint();
 		let clock = r.varUint();
-		const list: Array<[number, number, number]> = [];
+		// A client listed twice replaces its first list, as in Yjs's decoder (which
+		// integrates only the last); within one list clocks strictly increase.
+		const list: number[] = [];
 		ranges.set(client, list);
 		for (let j = 0; j < n; j++) {
 			const ref = r.bytes[r.pos]! & BITS5;
 			const start = clock;
 			clock += readStruct(r, client, clock, parentRefs);
 			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
-			list.push([start, clock, ref]);
+			list.push(start, clock, ref);
 			structs++;
 		}
 	}
@@ -70,12 +76,7 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 }
 
 /** Returns the struct's length in clock units. */
-function readStruct(
-	r: Reader,
-	client: number,
-	clock: number,
-	parentRefs: Array<[number, number]>
-): number {
+function readStruct(r: Reader, client: number, clock: number, parentRefs: number[]): number {
 	const info = r.uint8();
 	const ref = info & BITS5;
 	if (ref === 0 || ref === 10) return nonEmpty(r.varUint()); // GC or Skip
@@ -86,7 +87,7 @@ function readStruct(
 	if (!hasOrigin && !hasRightOrigin) {
 		const parentIsRoot = r.varUint();
 		if (parentIsRoot === 1) r.varString();
-		else if (parentIsRoot === 0) parentRefs.push(readId(r, client, clock));
+		else if (parentIsRoot === 0) readId(r, client, clock, parentRefs);
 		else throw new MalformedInput('invalid parent info');
 		if ((info & BIT6) !== 0) r.varString(); // parentSub
 	}
@@ -99,11 +100,11 @@ function readStruct(
  * other clients (missing ones wait as pending) but trusts these, and a forward
  * one throws half-way through integration.
  */
-function readId(r: Reader, client: number, clock: number): [number, number] {
+function readId(r: Reader, client: number, clock: number, out?: number[]): void {
 	const refClient = r.varUint();
 	const refClock = r.varUint();
 	if (refClient === client && refClock >= clock) throw new MalformedInput('forward reference');
-	return [refClient, refClock];
+	out?.push(refClient, refClock);
 }
 
 /**
@@ -114,12 +115,12 @@ function readId(r: Reader, client: number, clock: number): [number, number] {
  * neither holds yet is missing, and Yjs keeps the item pending.
  */
 export function checkParents(doc: Y.Doc, shape: UpdateShape): void {
-	for (const [client, clock] of shape.parentRefs) {
-		const inUpdate = shape.ranges
-			.get(client)
-			?.find(([start, end]) => start <= clock && clock < end);
-		if (inUpdate && inUpdate[2] !== SKIP_REF) {
-			const ref = inUpdate[2];
+	const refs = shape.parentRefs;
+	for (let i = 0; i < refs.length; i += 2) {
+		const client = refs[i]!;
+		const clock = refs[i + 1]!;
+		const ref = refInUpdate(shape.ranges.get(client), clock);
+		if (ref !== null && ref !== SKIP_REF) {
 			if (ref !== CONTENT_TYPE && ref !== CONTENT_DELETED && ref !== GC_REF) {
 				throw new MalformedInput('parent is not a type');
 			}
@@ -137,6 +138,22 @@ export function checkParents(doc: Y.Doc, shape: UpdateShape): void {
 		}
 		throw new MalformedInput('parent is not a type');
 	}
+}
+
+/** The content ref of the update's struct holding `clock`, or null. */
+function refInUpdate(list: readonly number[] | undefined, clock: number): number | null {
+	if (!list) return null;
+	// Triples sorted by start clock (structs of one client are contiguous): binary search.
+	let lo = 0;
+	let hi = list.length / 3 - 1;
+	while (lo <= hi) {
+		const mid = (lo + hi) >>> 1;
+		const start = list[mid * 3]!;
+		if (clock < start) hi = mid - 1;
+		else if (clock >= list[mid * 3 + 1]!) lo = mid + 1;
+		else return list[mid * 3 + 2]!;
+	}
+	return null;
 }
 
 /** Content refs from Yjs's `contentRefs`; returns the content's length. */
