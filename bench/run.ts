@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { machine } from './lib/machine.ts';
+import { machine, type Machine } from './lib/machine.ts';
 import { markdown, summarize, type ScenarioResult } from './lib/report.ts';
 import { goals } from './lib/goals.ts';
 import { SCENARIOS } from './scenarios/index.ts';
@@ -35,7 +35,7 @@ if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
 
 /** Writes latest.{json,md}; called after every scenario so an interrupted run keeps what it measured. */
 async function writeResults(): Promise<string> {
-	info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+	if (!previous) info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
 
 	const summaries = results.map(summarize);
 	const goalRows = goals(summaries);
@@ -46,7 +46,7 @@ async function writeResults(): Promise<string> {
 				.filter((l) => l.startsWith('- '))
 				.map((l) => l.slice(2))
 		: [];
-	const md = markdown(info, summaries, goalRows, notes, quick, config.runs);
+	const md = markdown(info, summaries, goalRows, notes, config.quick, config.runs);
 	mkdirSync(RESULTS, { recursive: true });
 	/** Written as the repository's Prettier would format it, so `npm run check` stays clean. */
 	async function save(name: string, text: string): Promise<void> {
@@ -67,10 +67,21 @@ async function writeResults(): Promise<string> {
 	return md;
 }
 
-const info = machine();
+// `--rewrite`: render latest.md again from latest.json (after editing bench/notes.md).
+const previous = process.argv.includes('--rewrite')
+	? (JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8'), (_key, value: unknown) =>
+			value === 'Infinity' ? Number.POSITIVE_INFINITY : value
+		) as { machine: Machine; config: BenchConfig; results: ScenarioResult[] })
+	: null;
+const info = previous?.machine ?? machine();
 const started = performance.now();
 const results: ScenarioResult[] = [];
+if (previous) {
+	results.push(...previous.results);
+	Object.assign(config, { quick: previous.config.quick, runs: previous.config.runs });
+}
 for (const scenario of SCENARIOS) {
+	if (previous) break;
 	if (only && !only.includes(scenario.id)) continue;
 	const kinds = scenario.servers.filter((k) => servers.includes(k));
 	const result: ScenarioResult = {

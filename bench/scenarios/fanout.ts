@@ -44,6 +44,9 @@ export const fanoutScenario: Scenario = {
 				const r = await phase(server, jobs, n, `fanout-N${n}`);
 				metrics[`N=${n}: delivery p50 ms`] = r.latency.p50;
 				metrics[`N=${n}: delivery p99 ms`] = r.latency.p99;
+				if (kind === 'ensemble') {
+					metrics[`N=${n}: Ensemble store commit p99 ms (bucket ≤)`] = r.commitP99;
+				}
 				metrics[`N=${n}: undelivered %`] = (100 * r.undelivered) / Math.max(1, r.expected);
 				metrics[`N=${n}: server CPU µs per delivered edit`] =
 					r.serverCpuUs / Math.max(1, r.expected);

@@ -5,6 +5,7 @@ import type { ClientsJob, ClientsResult } from '../load/jobs.ts';
 import { LoadProc, type ServerHandle } from '../lib/proc.ts';
 import { latency, nowMs, type Latency } from '../lib/stats.ts';
 import type { ServerSample } from '../servers/types.ts';
+import { storeBuckets, storeQuantileMs } from '../lib/storeLatency.ts';
 
 export interface PhaseResult {
 	readonly latency: Latency;
@@ -18,6 +19,9 @@ export interface PhaseResult {
 	readonly clientCores: number;
 	readonly connected: ServerSample;
 	readonly after: ServerSample;
+	/** Ensemble: its store commits during the phase, p50 and p99 (bucket bounds, ms). */
+	readonly commitP50: number;
+	readonly commitP99: number;
 }
 
 export async function phase(
@@ -35,12 +39,14 @@ export async function phase(
 		await Promise.all(procs.map((p) => p.mark('connected')));
 		await onConnected?.();
 		const connected = await server.sample(true);
+		const bucketsBefore = await storeBuckets(server);
 		await server.profileStart();
 		const from = nowMs() + 100;
 		for (const p of procs) p.release('connected', { from });
 		const results = await Promise.all(procs.map((p) => p.result));
 		const after = await server.sample();
 		await server.profileStop(label);
+		const bucketsAfter = await storeBuckets(server);
 		const samples = results.flatMap((r) => r.samples);
 		const sent = results.reduce((a, r) => a + r.sent, 0);
 		const expected = sent * seenBy;
@@ -57,7 +63,9 @@ export async function phase(
 				after.cpuUserUs + after.cpuSystemUs - connected.cpuUserUs - connected.cpuSystemUs,
 			clientCores: results.reduce((a, r) => a + r.clientCpuUs / 1000 / r.wallMs, 0),
 			connected,
-			after
+			after,
+			commitP50: storeQuantileMs(bucketsBefore, bucketsAfter, 'commit', 0.5),
+			commitP99: storeQuantileMs(bucketsBefore, bucketsAfter, 'commit', 0.99)
 		};
 	} finally {
 		for (const p of procs) p.kill();

@@ -46,6 +46,10 @@ export const roomsScenario: Scenario = {
 				const heap = r.connected.heapUsed + r.connected.external - empty.heapUsed - empty.external;
 				metrics[`${rooms} rooms: delivery p50 ms`] = r.latency.p50;
 				metrics[`${rooms} rooms: delivery p99 ms`] = r.latency.p99;
+				if (kind === 'ensemble') {
+					metrics[`${rooms} rooms: Ensemble store commit p50 ms (bucket ≤)`] = r.commitP50;
+					metrics[`${rooms} rooms: Ensemble store commit p99 ms (bucket ≤)`] = r.commitP99;
+				}
 				metrics[`${rooms} rooms: undelivered %`] = (100 * r.undelivered) / Math.max(1, r.expected);
 				metrics[`${rooms} rooms: load generators' CPU (cores)`] = r.clientCores;
 				metrics[`${rooms} rooms: RSS per room KB`] = rss / rooms / KB;
