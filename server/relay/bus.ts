@@ -18,6 +18,12 @@ export interface Bus {
 	 */
 	onGap(listener: () => void): () => void;
 	close(): Promise<void>;
+	/**
+	 * How many handlers would receive a message published on `channel`, when the
+	 * transport can tell (in memory); undefined when it cannot (Redis: other
+	 * processes). Lets a publisher skip messages only it would receive.
+	 */
+	listeners?(channel: string): number | undefined;
 }
 
 /**
@@ -51,6 +57,10 @@ export class MemoryBus implements Bus {
 			for (const handler of [...handlers]) queueMicrotask(() => handler(copy));
 		}
 		return Promise.resolve();
+	}
+
+	listeners(channel: string): number {
+		return this.#channels.get(channel)?.size ?? 0;
 	}
 
 	subscribe(channel: string, handler: BusHandler): Promise<() => void> {

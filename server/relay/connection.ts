@@ -113,6 +113,28 @@ export class Connection {
 		this.#counters.messagesSent++;
 	}
 
+	/**
+	 * Sends several frames in one socket write where the socket allows it: with
+	 * `ws`, each `send` is its own write (a writev syscall per recipient per
+	 * frame), which dominates fan-out; corking the underlying TCP socket around
+	 * them makes one. Frames stay separate WebSocket messages, in order.
+	 */
+	sendFrames(frames: readonly Uint8Array[]): void {
+		if (frames.length === 0) return;
+		if (frames.length === 1) {
+			this.send(frames[0]!);
+			return;
+		}
+		const tcp = (this.socket as { _socket?: unknown })._socket;
+		const corkable = isCorkable(tcp) ? tcp : null;
+		corkable?.cork();
+		try {
+			for (const frame of frames) this.send(frame);
+		} finally {
+			corkable?.uncork();
+		}
+	}
+
 	close(code: number, reason = ''): void {
 		if (this.closed) return;
 		try {
@@ -228,6 +250,21 @@ export class Connection {
 				throw new MalformedInput('unsupported message type', CloseCode.unsupportedData);
 		}
 	}
+}
+
+interface Corkable {
+	cork(): void;
+	uncork(): void;
+}
+
+/** `ws` keeps its net.Socket in `_socket` (not public API: used only if it looks right). */
+function isCorkable(value: unknown): value is Corkable {
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		typeof (value as Partial<Corkable>).cork === 'function' &&
+		typeof (value as Partial<Corkable>).uncork === 'function'
+	);
 }
 
 function mayWrite(key: DocKey, identity: Identity): boolean {

@@ -165,6 +165,21 @@ export class Presence {
 		}, this.#deps.renewalTickMs);
 	}
 
+	/**
+	 * Takes the changes waiting for the next tick now (publishing them on the
+	 * bus) and returns their frame for the caller to send to every local
+	 * connection, or null if nothing changed. The room calls it when it relays a
+	 * stored batch, so that an edit and the cursor move that came with it reach
+	 * each reader in one socket write rather than two, 20 ms apart.
+	 */
+	takeChanges(): Uint8Array | null {
+		if (this.#changed.size === 0) return null;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+		this.#renewed.subtract(this.#changed);
+		return this.#frame(this.#changed);
+	}
+
 	#tick(): void {
 		this.#timer = null;
 		// What goes out now carries the newest clock: no need to renew it again.
@@ -172,17 +187,19 @@ export class Presence {
 		this.#send(this.#changed);
 	}
 
-	/** Encodes the dirty states once for every local connection, and once for the bus. */
 	#send(dirty: Dirty): void {
+		const frame = this.#frame(dirty);
+		if (frame) for (const conn of this.#deps.connections()) conn.send(frame);
+	}
+
+	/** Encodes the dirty states once for every local connection, and once for the bus. */
+	#frame(dirty: Dirty): Uint8Array | null {
 		const meta = this.awareness.meta;
 		const ids = [...dirty.all].filter((id) => meta.has(id));
 		const local = [...dirty.local].filter((id) => meta.has(id));
 		dirty.clear();
-		if (ids.length > 0) {
-			const frame = awarenessFrame(encodeAwarenessUpdate(this.awareness, ids));
-			for (const conn of this.#deps.connections()) conn.send(frame);
-		}
 		if (local.length > 0) this.#deps.publish(encodeAwarenessUpdate(this.awareness, local));
+		return ids.length > 0 ? awarenessFrame(encodeAwarenessUpdate(this.awareness, ids)) : null;
 	}
 }
 

@@ -392,9 +392,21 @@ export class Relay implements RelayApi {
 
 	// The bus
 
+	/**
+	 * Whether anyone but this room's own subscription would receive a message on
+	 * its channel. A single process on an in-memory bus hears only itself: its
+	 * updates and presence are then not copied, queued and decoded only to be
+	 * dropped by origin. Unknown (Redis) counts as yes.
+	 */
+	#othersListen(loaded: LoadedRoom): boolean {
+		const n = this.#bus.listeners?.(docChannel(loaded.room.deps.name));
+		return n === undefined || n > 1;
+	}
+
 	#publishDoc(loaded: LoadedRoom, kind: BusKind, payload: Uint8Array): void {
 		// Numbered even if publishing fails, so that receivers notice the gap.
 		const seq = ++loaded.seq;
+		if (!this.#othersListen(loaded)) return;
 		const message = encodeBusMessage({ kind, origin: loaded.generation, seq, payload });
 		this.#stats.busMessagesOut++;
 		this.#bus
@@ -412,6 +424,7 @@ export class Relay implements RelayApi {
 		for (const loaded of this.#rooms.values()) {
 			if (loaded.seq === loaded.heartbeatSeq) continue;
 			loaded.heartbeatSeq = loaded.seq;
+			if (!this.#othersListen(loaded)) continue;
 			const message = encodeBusMessage({
 				kind: BusKind.heartbeat,
 				origin: loaded.generation,

@@ -368,10 +368,7 @@ export class Room implements ConnectionHost {
 		stats.updatesStored += batch.length;
 		stats.storeMs += this.deps.clock.now() - started;
 		this.logLength += batch.length;
-		for (const p of batch) {
-			this.broadcast(updateFrame(p.update), p.conn);
-			this.deps.publishUpdate(p.update);
-		}
+		this.#relayBatch(batch);
 		const saved = stateVector && savedFrame(stateVector);
 		for (const s of syncs) {
 			s.conn.send(s.frame);
@@ -380,6 +377,28 @@ export class Room implements ConnectionHost {
 		if (saved) for (const conn of acks) conn.send(saved);
 		for (const p of batch) p.done?.resolve();
 		this.deps.afterWrite(this);
+	}
+
+	/**
+	 * Sends a stored batch to the room, each update framed once (not to its
+	 * sender), with the presence changes waiting for the next tick, so that
+	 * each connection gets one socket write.
+	 */
+	#relayBatch(batch: readonly Pending[]): void {
+		const frames = batch.map((p) => updateFrame(p.update));
+		for (const p of batch) this.deps.publishUpdate(p.update);
+		const presence = this.presence.takeChanges();
+		if (presence) frames.push(presence);
+		const single = batch.length === 1 ? batch[0]!.conn : undefined;
+		for (const conn of this.conns) {
+			if (single !== undefined) {
+				// The common case: one update; its sender gets only the presence frame.
+				if (conn !== single) conn.sendFrames(frames);
+				else if (presence) conn.send(presence);
+				continue;
+			}
+			conn.sendFrames(frames.filter((_, i) => i >= batch.length || batch[i]!.conn !== conn));
+		}
 	}
 
 	#afterFlight(): void {

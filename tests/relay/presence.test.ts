@@ -5,7 +5,8 @@ import * as decoding from 'lib0/decoding';
 import type { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../server/protocol/messages.ts';
 import { encodeAwarenessEntries, parseAwarenessUpdate } from '../../server/relay/awareness.ts';
-import { awarenessFrame } from '../../server/relay/frames.ts';
+import * as Y from 'yjs';
+import { SyncStep, awarenessFrame, updateFrame } from '../../server/relay/frames.ts';
 import {
 	RawClient,
 	WS,
@@ -152,6 +153,31 @@ describe('presence', () => {
 		const changedAt = Date.now();
 		expect(awarenessOf(await watcher.next(MessageType.awareness))[0]?.state?.cursor).toBe(2);
 		expect(Date.now() - changedAt).toBeLessThan(300);
+	});
+
+	it('[PRES4] a cursor move sent with an edit reaches readers with the stored edit, not a tick later', async () => {
+		// Both ticks would be a minute away: only the edit's relay can carry the presence.
+		harness = await startRelay({
+			limits: { awarenessTickMs: 60_000, awarenessRenewalMs: 60_000 }
+		});
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		const writer = raw(ROOM, query('wendy', 'editor'));
+		await Promise.all([watcher.opened(), writer.opened()]);
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'hello');
+		writer.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+		writer.send(presence(51, 1, { cursor: 5 }));
+		const moved = awarenessOf(await watcher.next(MessageType.awareness, 3000));
+		expect(moved[0]?.state?.cursor).toBe(5);
+		// The edit came first (same socket write, in order): the cursor points into text the reader has.
+		const reader = new Y.Doc();
+		for (const m of watcher.received) {
+			const md = decoding.createDecoder(m);
+			if (decoding.readVarUint(md) !== MessageType.sync) continue;
+			if (decoding.readVarUint(md) !== SyncStep.update) continue;
+			Y.applyUpdate(reader, decoding.readVarUint8Array(md));
+		}
+		expect(reader.getText('t').toJSON()).toBe('hello');
 	});
 
 	it('[PRES5] presentUsers merges over rooms with the current view', async () => {
