@@ -46,6 +46,7 @@ export const fanoutScenario: Scenario = {
 				metrics[`N=${n}: delivery p99 ms`] = r.latency.p99;
 				if (kind === 'ensemble') {
 					metrics[`N=${n}: Ensemble store commit p99 ms (bucket ≤)`] = r.commitP99;
+					metrics[`N=${n}: Ensemble append incl. wait p99 ms (bucket ≤)`] = r.appendP99;
 				}
 				metrics[`N=${n}: undelivered %`] = (100 * r.undelivered) / Math.max(1, r.expected);
 				metrics[`N=${n}: server CPU µs per delivered edit`] =

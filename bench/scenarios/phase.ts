@@ -22,6 +22,8 @@ export interface PhaseResult {
 	/** Ensemble: its store commits during the phase, p50 and p99 (bucket bounds, ms). */
 	readonly commitP50: number;
 	readonly commitP99: number;
+	/** Ensemble: a whole appendUpdates call (waiting for its group commit included), p99 ms. */
+	readonly appendP99: number;
 }
 
 export async function phase(
@@ -65,7 +67,8 @@ export async function phase(
 			connected,
 			after,
 			commitP50: storeQuantileMs(bucketsBefore, bucketsAfter, 'commit', 0.5),
-			commitP99: storeQuantileMs(bucketsBefore, bucketsAfter, 'commit', 0.99)
+			commitP99: storeQuantileMs(bucketsBefore, bucketsAfter, 'commit', 0.99),
+			appendP99: storeQuantileMs(bucketsBefore, bucketsAfter, 'append', 0.99)
 		};
 	} finally {
 		for (const p of procs) p.kill();

@@ -49,6 +49,7 @@ export const roomsScenario: Scenario = {
 				if (kind === 'ensemble') {
 					metrics[`${rooms} rooms: Ensemble store commit p50 ms (bucket ≤)`] = r.commitP50;
 					metrics[`${rooms} rooms: Ensemble store commit p99 ms (bucket ≤)`] = r.commitP99;
+					metrics[`${rooms} rooms: Ensemble append incl. wait p99 ms (bucket ≤)`] = r.appendP99;
 				}
 				metrics[`${rooms} rooms: undelivered %`] = (100 * r.undelivered) / Math.max(1, r.expected);
 				metrics[`${rooms} rooms: load generators' CPU (cores)`] = r.clientCores;
