@@ -35,7 +35,7 @@ if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
 
 /** Writes latest.{json,md}; called after every scenario so an interrupted run keeps what it measured. */
 async function writeResults(): Promise<string> {
-	if (!previous) info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+	if (!rewrite) info.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
 
 	const summaries = results.map(summarize);
 	const goalRows = goals(summaries);
@@ -68,21 +68,26 @@ async function writeResults(): Promise<string> {
 }
 
 // `--rewrite`: render latest.md again from latest.json (after editing bench/notes.md).
-const previous = process.argv.includes('--rewrite')
-	? (JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8'), (_key, value: unknown) =>
-			value === 'Infinity' ? Number.POSITIVE_INFINITY : value
-		) as { machine: Machine; config: BenchConfig; results: ScenarioResult[] })
-	: null;
-const info = previous?.machine ?? machine();
+// `--merge`: keep latest.json's other scenarios and replace the ones run now.
+const rewrite = process.argv.includes('--rewrite');
+const merge = process.argv.includes('--merge');
+const previous =
+	rewrite || merge
+		? (JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8'), (_key, value: unknown) =>
+				value === 'Infinity' ? Number.POSITIVE_INFINITY : value
+			) as { machine: Machine; config: BenchConfig; results: ScenarioResult[] })
+		: null;
+const info = rewrite && previous ? previous.machine : machine();
 const started = performance.now();
 const results: ScenarioResult[] = [];
 if (previous) {
 	results.push(...previous.results);
-	Object.assign(config, { quick: previous.config.quick, runs: previous.config.runs });
+	if (rewrite) Object.assign(config, { quick: previous.config.quick, runs: previous.config.runs });
 }
 for (const scenario of SCENARIOS) {
-	if (previous) break;
+	if (rewrite) break;
 	if (only && !only.includes(scenario.id)) continue;
+	const replaced = results.findIndex((r) => r.id === scenario.id);
 	const kinds = scenario.servers.filter((k) => servers.includes(k));
 	const result: ScenarioResult = {
 		id: scenario.id,
@@ -91,7 +96,8 @@ for (const scenario of SCENARIOS) {
 		runs: {},
 		errors: []
 	};
-	results.push(result);
+	if (replaced >= 0) results.splice(replaced, 1, result);
+	else results.push(result);
 	for (let run = 1; run <= config.runs; run++) {
 		for (const kind of kinds) {
 			const t0 = performance.now();

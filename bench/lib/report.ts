@@ -81,7 +81,7 @@ export function markdown(
 	const out: string[] = [];
 	out.push('# Ensemble benchmark: latest results', '');
 	out.push(
-		`${quick ? 'Quick mode (fewer runs, smaller N: indicative only). ' : ''}Runs per server: ${runs}, servers alternating run by run; each cell is the median (min–max) over runs.`,
+		`${quick ? 'Quick mode (fewer runs, smaller N: indicative only). ' : ''}Servers alternate run by run (default ${runs} runs each; each scenario says how many it had); each cell is the median (min–max) over runs.`,
 		''
 	);
 	out.push('| machine | |', '|---|---|');
@@ -99,6 +99,11 @@ export function markdown(
 	out.push('');
 	for (const s of summaries) {
 		out.push(`## ${s.title}`, '');
+		const runs = Math.max(
+			0,
+			...Object.values(s.metrics).flatMap((row) => Object.values(row).map((c) => c.runs))
+		);
+		out.push(`Runs per server: ${runs}.`, '');
 		out.push(`| metric | ${s.servers.map((k) => SERVER_LABEL[k]).join(' | ')} |`);
 		out.push(`|---|${s.servers.map(() => '---').join('|')}|`);
 		for (const [name, row] of Object.entries(s.metrics)) {
