@@ -15,14 +15,28 @@ export interface AwarenessEntry {
 	readonly state: Record<string, unknown> | null;
 }
 
-/** Parses a y-protocols awareness update; throws MalformedInput. */
-export function parseAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+/**
+ * Parses a y-protocols awareness update; throws MalformedInput. Entries for
+ * which `skip(clientID, clock)` is true are bounds-checked but neither decoded nor
+ * parsed, and left out: stock y-websocket clients send every awareness update
+ * they receive back to the server (other clients' states included), so at N
+ * readers each presence frame comes back N times, and only the sender's own
+ * client IDs can be taken from it (PRES2).
+ */
+export function parseAwarenessUpdate(
+	update: Uint8Array,
+	skip?: (clientID: number, clock: number) => boolean
+): AwarenessEntry[] {
 	const r = new Reader(update);
 	const n = r.count(3);
 	const out: AwarenessEntry[] = [];
 	for (let i = 0; i < n; i++) {
 		const clientID = r.varUint();
 		const clock = r.varUint();
+		if (skip?.(clientID, clock)) {
+			r.skip(r.varUint());
+			continue;
+		}
 		const json = r.varString();
 		let state: unknown;
 		try {

@@ -21,6 +21,8 @@ export interface ConnectionHost {
 	/** A sync step 2 or update from a read-only client. */
 	onDeniedUpdate(conn: Connection, update: Uint8Array): void;
 	onAwareness(conn: Connection, entries: AwarenessEntry[]): void;
+	/** Whether entries for this client ID from `conn` are dropped anyway (owned elsewhere). */
+	ignoresAwareness(conn: Connection, clientID: number, clock: number): boolean;
 	onQueryAwareness(conn: Connection): void;
 	onClose(conn: Connection): void;
 }
@@ -240,7 +242,10 @@ export class Connection {
 				if (payload.length > this.#limits.maxAwarenessBytes) {
 					throw new MalformedInput('awareness state too large', CloseCode.tooLarge);
 				}
-				host.onAwareness(this, parseAwarenessUpdate(payload));
+				host.onAwareness(
+					this,
+					parseAwarenessUpdate(payload, (id, clock) => host.ignoresAwareness(this, id, clock))
+				);
 				return;
 			}
 			case MessageType.queryAwareness:

@@ -19,6 +19,9 @@ import {
 import type { Connection } from './connection.ts';
 import { awarenessFrame } from './frames.ts';
 
+/** Renewals sent per frame when many are due at once (see #drainRenewals). */
+const RENEWALS_PER_FRAME = 32;
+
 /** Origin of awareness changes that came from another process. */
 export const REMOTE_PRESENCE = Symbol('remote presence');
 type Owner = Connection | typeof REMOTE_PRESENCE;
@@ -79,8 +82,7 @@ export class Presence {
 				if (entry.state === null || this.awareness.states.has(entry.clientID)) continue;
 				this.#claim(entry.clientID, conn);
 			} else if (owner !== conn) {
-				// A reconnect of the same person may take over before the old socket closes.
-				if (owner === REMOTE_PRESENCE || owner.identity.id !== conn.identity.id) continue;
+				if (!this.#mayTakeOver(owner, conn, entry.clientID, entry.clock)) continue;
 				owner.clientIds.delete(entry.clientID);
 				this.#claim(entry.clientID, conn);
 			}
@@ -89,6 +91,38 @@ export class Presence {
 		if (accepted.length > 0) {
 			applyAwarenessEntries(this.awareness, accepted, conn);
 		}
+	}
+
+	/**
+	 * Whether `fromClient` would drop an entry for `clientID` from `conn`
+	 * whatever it holds: owned by another connection (of another user) or by
+	 * another process, or set by server-side code. Such entries (mostly echoes
+	 * of what the server sent) are skipped unparsed.
+	 */
+	ignores(conn: Connection, clientID: number, clock: number): boolean {
+		const owner = this.#owners.get(clientID);
+		if (owner === undefined) return this.awareness.states.has(clientID);
+		if (owner === conn) return false;
+		return !this.#mayTakeOver(owner, conn, clientID, clock);
+	}
+
+	/**
+	 * A reconnect of the same person may take over a client ID before the old
+	 * socket closes: its first awareness message is its own state (the new
+	 * connection owns nothing yet), or a newer one. Not an echo: stock
+	 * y-websocket clients send back every state they receive, so one tab of a
+	 * user sends the other tabs' states at the clock the server gave them; taking
+	 * those over would move ownership with every frame, and closing the echoing
+	 * tab would remove the other tabs' presence (PRES3).
+	 */
+	#mayTakeOver(
+		owner: Owner,
+		conn: Connection,
+		clientID: number,
+		clock: number
+	): owner is Connection {
+		if (owner === REMOTE_PRESENCE || owner.identity.id !== conn.identity.id) return false;
+		return conn.clientIds.size === 0 || clock > (this.awareness.meta.get(clientID)?.clock ?? 0);
 	}
 
 	#claim(clientID: number, conn: Connection): void {
@@ -159,10 +193,22 @@ export class Presence {
 
 	#scheduleRenewals(): void {
 		if (this.#renewalTimer || this.#renewed.size === 0) return;
-		this.#renewalTimer = setTimeout(() => {
-			this.#renewalTimer = null;
-			this.#send(this.#renewed);
-		}, this.#deps.renewalTickMs);
+		this.#renewalTimer = setTimeout(() => this.#drainRenewals(), this.#deps.renewalTickMs);
+	}
+
+	/**
+	 * Sends merged renewals at most RENEWALS_PER_FRAME at a time, one slice per
+	 * tick. Clients that connected together renew together every 15 s; one frame
+	 * with all N states makes every client apply N entries at once (and stock
+	 * y-websocket clients send all of them back), stalling edits behind it.
+	 * Slices spread that work; 1,000 renewals still go out within about 0.6 s.
+	 */
+	#drainRenewals(): void {
+		this.#renewalTimer = null;
+		this.#send(this.#renewed.take(RENEWALS_PER_FRAME));
+		if (this.#renewed.size > 0) {
+			this.#renewalTimer = setTimeout(() => this.#drainRenewals(), this.#deps.tickMs);
+		}
 	}
 
 	/**
@@ -218,6 +264,18 @@ class Dirty {
 			// Timeouts and remote changes are each process's own business.
 			if (origin !== REMOTE_PRESENCE && origin !== 'timeout') this.local.add(id);
 		}
+	}
+
+	/** Removes and returns up to `max` of the IDs (with their local marks). */
+	take(max: number): Dirty {
+		const slice = new Dirty();
+		for (const id of this.all) {
+			if (slice.all.size >= max) break;
+			slice.all.add(id);
+			this.all.delete(id);
+			if (this.local.delete(id)) slice.local.add(id);
+		}
+		return slice;
 	}
 
 	subtract(other: Dirty): void {

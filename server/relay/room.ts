@@ -185,6 +185,10 @@ export class Room implements ConnectionHost {
 		this.presence.fromClient(conn, entries);
 	}
 
+	ignoresAwareness(conn: Connection, clientID: number, clock: number): boolean {
+		return this.presence.ignores(conn, clientID, clock);
+	}
+
 	onQueryAwareness(conn: Connection): void {
 		this.presence.sendAll(conn);
 	}

@@ -107,6 +107,53 @@ describe('presence', () => {
 		expect(alice.awareness.getStates().get(aliceId)?.cursor).toBe(1);
 	});
 
+	it("[PRES2] a tab echoing another tab's state (as stock clients do) does not take it over", async () => {
+		harness = await startRelay();
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		const tab1 = raw(ROOM, query('alice', 'editor'));
+		const tab2 = raw(ROOM, query('alice', 'editor'));
+		await Promise.all([watcher.opened(), tab1.opened(), tab2.opened()]);
+		tab1.send(presence(61, 3, { cursor: 1 }));
+		tab2.send(presence(62, 1, { cursor: 2 }));
+		await waitFor(() => harness!.relay.presentUsers(WS).length === 1, 'alice present');
+		// tab2 sends tab1's state back at the clock the server relayed, then leaves.
+		tab2.send(presence(61, 3, { cursor: 1 }));
+		tab2.close();
+		const removed = new Set<number>();
+		while (!removed.has(62)) {
+			for (const e of awarenessOf(await watcher.next(MessageType.awareness)))
+				if (e.state === null) removed.add(e.clientID);
+		}
+		expect(removed.has(61)).toBe(false);
+		// tab1 is still there: a change of its state still goes out.
+		tab1.send(presence(61, 4, { cursor: 7 }));
+		let cursor: unknown;
+		while (cursor !== 7) {
+			for (const e of awarenessOf(await watcher.next(MessageType.awareness)))
+				if (e.clientID === 61) cursor = e.state?.cursor;
+		}
+	});
+
+	it('[PRES2] a reconnect of the same user takes over its client ID before the old socket closes', async () => {
+		harness = await startRelay();
+		const watcher = raw(ROOM, query('walt', 'viewer'));
+		const old = raw(ROOM, query('alice', 'editor'));
+		await Promise.all([watcher.opened(), old.opened()]);
+		old.send(presence(71, 5, { cursor: 1 }));
+		await waitFor(() => harness!.relay.presentUsers(WS).length === 1, 'alice present');
+		const fresh = raw(ROOM, query('alice', 'editor'));
+		await fresh.opened();
+		// Its first message: its own state, same clock (y-websocket re-sends it on open).
+		fresh.send(presence(71, 5, { cursor: 1 }));
+		// A query is answered after the state before it was handled (one socket, in order).
+		fresh.send(new Uint8Array([MessageType.queryAwareness]));
+		await fresh.next(MessageType.awareness);
+		old.close();
+		await waitFor(() => harness!.relay.stats().connections === 2, 'the old socket closed');
+		// The state is still there, now owned by the new connection.
+		expect(harness.relay.presentUsers(WS).map((u) => u.id)).toEqual(['alice']);
+	});
+
 	it("[PRES3] when a connection closes its clients' states are removed for everyone", async () => {
 		harness = await startRelay();
 		const alice = open(ROOM, 'alice', 'owner');
