@@ -31,9 +31,10 @@ export interface BuiltinRunsOptions {
 	readonly maxQueued: number;
 	readonly metricsIntervalMs: number;
 	readonly maxBatchPoints: number;
+	readonly cpuShare: number;
 }
 
-export type JobInput = Omit<WorkerInput, 'maxBatchPoints' | 'postIntervalMs'>;
+export type JobInput = Omit<WorkerInput, 'maxBatchPoints' | 'postIntervalMs' | 'cpuShare'>;
 
 interface Job {
 	readonly workspace: WorkspaceId;
@@ -197,6 +198,7 @@ export class BuiltinRuns {
 					{
 						...job.input,
 						maxBatchPoints: this.#o.maxBatchPoints,
+						cpuShare: this.#o.cpuShare,
 						postIntervalMs: Math.min(50, this.#o.metricsIntervalMs)
 					},
 					{

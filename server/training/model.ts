@@ -56,6 +56,23 @@ function makeOptimizer(params: Hyperparameters): tf.Optimizer {
 	}
 }
 
+/**
+ * Keeps the worker's CPU use near `share` of a core by resting between batches
+ * (a blocking wait is fine: the worker has nothing else to do). On a loaded
+ * machine this leaves CPU to the relay, whose delivery latency is the priority.
+ */
+export function cpuThrottle(share: number, now: () => number): () => void {
+	if (share >= 1) return () => {};
+	const rest = new Int32Array(new SharedArrayBuffer(4));
+	let since = now();
+	return () => {
+		const busy = now() - since;
+		if (busy < 20) return;
+		Atomics.wait(rest, 0, 0, (busy * (1 - share)) / share);
+		since = now();
+	};
+}
+
 export interface TrainInput {
 	readonly features: Float32Array;
 	readonly labels: Int32Array;
@@ -63,6 +80,7 @@ export interface TrainInput {
 	readonly numClasses: number;
 	readonly params: Hyperparameters;
 	readonly maxBatchPoints: number;
+	readonly cpuShare: number;
 }
 
 interface Split {
@@ -162,6 +180,7 @@ export function train(input: TrainInput, sink: TrainSink, now: () => number): Ru
 	const batchesPerEpoch = Math.ceil(split.train.length / params.batch_size);
 	const stride = Math.max(1, Math.ceil((batchesPerEpoch * params.epochs) / input.maxBatchPoints));
 	const start = now();
+	const throttle = cpuThrottle(input.cpuShare, now);
 	const summary: RunSummary = {
 		epoch: 0,
 		epochs: params.epochs,
@@ -200,6 +219,7 @@ export function train(input: TrainInput, sink: TrainSink, now: () => number): Ru
 			tf.dispose([idx, x, y]);
 			loss?.dispose();
 			kept?.dispose();
+			throttle();
 			lossSum += lossValue * size;
 			correctSum += accValue * size;
 			step++;

@@ -40,6 +40,11 @@ export interface TrainingServiceOptions {
 	/** At most one progress write (metrics + summary, one commit) per run per this many ms (default 250). */
 	readonly metricsIntervalMs?: number;
 	readonly csvLimits?: CsvLimits;
+	/**
+	 * Share of a core each training worker may use (default 0.25): it rests between
+	 * batches beyond that, so a run slows down rather than the relay.
+	 */
+	readonly cpuShare?: number;
 }
 
 export interface StartRequest {
@@ -82,7 +87,8 @@ export class TrainingService {
 			maxConcurrent: options.maxConcurrent ?? Math.max(1, availableParallelism() - 1),
 			maxQueued: options.maxQueued ?? 5,
 			metricsIntervalMs,
-			maxBatchPoints: 2000
+			maxBatchPoints: 2000,
+			cpuShare: Math.min(1, Math.max(0.05, options.cpuShare ?? 0.25))
 		});
 	}
 

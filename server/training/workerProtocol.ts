@@ -13,6 +13,8 @@ export interface WorkerInput {
 	readonly maxBatchPoints: number;
 	/** The worker posts buffered points at most this often. */
 	readonly postIntervalMs: number;
+	/** Share of one core the worker may use (0 < share ≤ 1): it rests between batches to stay under it. */
+	readonly cpuShare: number;
 }
 
 export type WorkerMessage =

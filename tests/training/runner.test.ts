@@ -17,6 +17,7 @@ function irisInput(overrides: Partial<WorkerInput['params']> = {}): WorkerInput 
 		numClasses: 3,
 		params: { ...DEFAULT_HYPERPARAMETERS, ...overrides },
 		maxBatchPoints: 2000,
+		cpuShare: 1,
 		postIntervalMs: 20
 	};
 }
