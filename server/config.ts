@@ -35,6 +35,8 @@ export interface Config {
 	readonly signInWindowMs: number;
 	/** Sign-up and sign-in requests allowed per address per minute (0: no limit). */
 	readonly authRateLimit: number;
+	/** The share of one core a training run may use (0.05–1), so the relay keeps its event loop. */
+	readonly trainingCpuShare: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +97,11 @@ export const VARIABLES: readonly Variable[] = [
 		name: 'AUTH_RATE_LIMIT',
 		default: '100',
 		help: 'sign-up and sign-in requests per address per minute (0: no limit)'
+	},
+	{
+		name: 'TRAINING_CPU_PERCENT',
+		default: '25',
+		help: 'percent of one core a built-in training run may use (5-100); more trains faster but slows the relay'
 	}
 ];
 
@@ -219,7 +226,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		signInMaxPerAccount: overrides.signInMaxPerAccount ?? 5,
 		signInMaxPerAddress: overrides.signInMaxPerAddress ?? 20,
 		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000,
-		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000)
+		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000),
+		trainingCpuShare:
+			overrides.trainingCpuShare ?? int(env, 'TRAINING_CPU_PERCENT', 25, 5, 100) / 100
 	};
 	if (config.secret.length < 32)
 		throw new ConfigError('SECRET must be at least 32 characters long');

@@ -122,7 +122,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		relay,
 		storage,
 		clock,
-		logger
+		logger,
+		cpuShare: config.trainingCpuShare
 	});
 
 	const mailer = createMailer(config.smtpUrl, config.smtpFrom, logger.child({ part: 'mail' }));

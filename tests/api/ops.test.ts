@@ -34,7 +34,8 @@ describe('operation', () => {
 			'ensemble_bus_messages_in_total',
 			'ensemble_resyncs_total',
 			'ensemble_store_latency_seconds_bucket',
-			'ensemble_bus_publish_seconds_bucket'
+			// One process on the in-memory bus publishes nothing, so only the help line shows.
+			'# TYPE ensemble_bus_publish_seconds histogram'
 		]) {
 			expect(metrics.body).toContain(name);
 		}
@@ -86,6 +87,11 @@ describe('operation', () => {
 			expect((await readFile(join(dir, 'secret'), 'utf8')).trim()).toBe(first.secret);
 			expect(loadConfig({ DATA_DIR: dir }).secret).toBe(first.secret);
 			expect(loadConfig({ DATA_DIR: dir, PORT: '0' }).port).toBe(0);
+			expect(loadConfig({ DATA_DIR: dir }).trainingCpuShare).toBe(0.25);
+			expect(loadConfig({ DATA_DIR: dir, TRAINING_CPU_PERCENT: '50' }).trainingCpuShare).toBe(0.5);
+			expect(() => loadConfig({ DATA_DIR: dir, TRAINING_CPU_PERCENT: '0' })).toThrow(
+				/TRAINING_CPU_PERCENT/
+			);
 			for (const name of [
 				'PORT',
 				'HOST',
@@ -96,7 +102,8 @@ describe('operation', () => {
 				'SECRET',
 				'SMTP_URL',
 				'SIGNUP',
-				'LOG_LEVEL'
+				'LOG_LEVEL',
+				'TRAINING_CPU_PERCENT'
 			]) {
 				expect(configHelp()).toContain(name);
 			}
