@@ -16,6 +16,7 @@ import { RedisBus } from './relay/redisBus.ts';
 import { Relay } from './relay/relay.ts';
 import type { RelayApi } from './relay/api.ts';
 import { CompatServer } from './compat/index.ts';
+import type { CompatLimits } from './compat/index.ts';
 import { TrainingService, trainingPlugin } from './training/index.ts';
 import { Sessions } from './auth/sessions.ts';
 import { WsTokens } from './auth/wsTokens.ts';
@@ -35,6 +36,8 @@ export interface StartOptions extends Partial<Config> {
 	readonly clock?: Clock;
 	/** pino logger (default: JSON to stdout at LOG_LEVEL). */
 	readonly logger?: PinoLogger;
+	/** Limits of the seed's JSON protocol (tests that replay traces faster than anyone types). */
+	readonly compatLimits?: Partial<CompatLimits>;
 }
 
 export interface RunningServer {
@@ -80,6 +83,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		storage: storageOption,
 		clock = systemClock,
 		logger: givenLogger,
+		compatLimits,
 		...overrides
 	} = options;
 	const config = loadConfig(env, overrides);
@@ -117,7 +121,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		limits: { maxMessageBytes: config.maxMessageBytes }
 	});
 	metrics.attachRelay(relay);
-	const compat = new CompatServer({ relay, clock, logger });
+	const compat = new CompatServer({ relay, clock, logger, limits: compatLimits });
 	const training = new TrainingService({
 		relay,
 		storage,
