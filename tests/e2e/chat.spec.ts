@@ -1,6 +1,6 @@
 import { test, expect, twoPeople } from './fixtures.ts';
 
-test('[CHAT1] chat reaches the others with the author; a message written offline is sent on reconnect', async ({
+test('[APPCHAT1] chat reaches the others with the author; a message written offline is sent on reconnect', async ({
 	people
 }) => {
 	const { alice, bob } = await twoPeople(people);

@@ -103,7 +103,7 @@ test('[APP4] a viewer sees everything live and cannot change anything', async ({
 	await expect(bobPage.getByTestId('sync-status')).toHaveAttribute('data-state', 'saved');
 });
 
-test('[PRES1] join and leave show toasts', async ({ people }) => {
+test('[APPPRES1] join and leave show toasts', async ({ people }) => {
 	const alice = await people.add('Alice');
 	const bob = await people.add('Bob');
 	await createWorkspace(alice, 'Presence');
@@ -131,7 +131,7 @@ test('[PRES1] join and leave show toasts', async ({ people }) => {
 	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
 });
 
-test('[PRES1] a browser notification too when the tab is hidden and notifications are allowed', async ({
+test('[APPPRES1] a browser notification too when the tab is hidden and notifications are allowed', async ({
 	people
 }) => {
 	const alice = await people.add('Alice');

@@ -1,6 +1,6 @@
 import { test, expect, twoPeople, openCode } from './fixtures.ts';
 
-test('[PRES3] following someone follows their view and file; an own action stops it', async ({
+test('[APPPRES3] following someone follows their view and file; an own action stops it', async ({
 	people
 }) => {
 	const { alice, bob } = await twoPeople(people);

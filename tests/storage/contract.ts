@@ -284,7 +284,7 @@ export function runStorageContract(
 			).rejects.toThrow();
 		});
 
-		it('[WS1] the creator of a workspace is its owner; members are added, changed and removed', async () => {
+		it('[SPACE1] the creator of a workspace is its owner; members are added, changed and removed', async () => {
 			const { owner, workspace } = await ownedWorkspace(storage, 'Vision');
 			expect(await storage.getWorkspace(workspace)).toEqual({
 				id: workspace,
@@ -332,7 +332,7 @@ export function runStorageContract(
 			).rejects.toThrow();
 		});
 
-		it('[WS2] an invite is used once, even by many concurrent callers', async () => {
+		it('[SPACE2] an invite is used once, even by many concurrent callers', async () => {
 			const { owner, workspace } = await ownedWorkspace(storage);
 			const invite = {
 				tokenHash: 'inv1',
@@ -355,7 +355,7 @@ export function runStorageContract(
 			expect(await storage.useInvite('unknown', T0)).toBe(false);
 		});
 
-		it('[WS3] API keys are found by hash, listed, and revoked once', async () => {
+		it('[SPACE3] API keys are found by hash, listed, and revoked once', async () => {
 			const { owner, workspace } = await ownedWorkspace(storage);
 			const key = {
 				id: 'k1',
@@ -376,7 +376,7 @@ export function runStorageContract(
 			await expect(storage.createApiKey({ ...key, id: 'k2' })).rejects.toThrow();
 		});
 
-		it('[WS4] datasets keep their content in the store', async () => {
+		it('[SPACE4] datasets keep their content in the store', async () => {
 			const { owner, workspace } = await ownedWorkspace(storage);
 			const content = new Uint8Array(70_000);
 			for (let i = 0; i < content.length; i++) content[i] = (i * 7) & 255;
@@ -414,7 +414,7 @@ export function runStorageContract(
 			expect(await storage.listActiveRuns()).toEqual([{ workspace: w, run: 'r2' }]);
 		});
 
-		it('[WS5] deleting a workspace deletes its members, invites, keys, datasets, runs and documents', async () => {
+		it('[SPACE5] deleting a workspace deletes its members, invites, keys, datasets, runs and documents', async () => {
 			const { owner, workspace } = await ownedWorkspace(storage);
 			const kept = await ownedWorkspace(storage, 'Kept');
 			await storage.createInvite({
