@@ -52,6 +52,8 @@ export class Presence {
 	readonly #changed = new Dirty();
 	/** Renewed states (clock only), sent at the next renewal tick. */
 	readonly #renewed = new Dirty();
+	/** Every present state, encoded for a new connection; null once anything changed. */
+	#allFrame: Uint8Array | null = null;
 	#timer: ReturnType<typeof setTimeout> | null = null;
 	#renewalTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #deps: PresenceDeps;
@@ -63,6 +65,7 @@ export class Presence {
 		this.awareness.setLocalState(null);
 		// 'update' reports every applied entry (renewals too), 'change' only real changes.
 		this.awareness.on('update', (change: AwarenessChange, origin: unknown) => {
+			this.#allFrame = null;
 			for (const ids of [change.added, change.updated, change.removed])
 				this.#renewed.mark(ids, origin);
 			this.#scheduleRenewals();
@@ -178,9 +181,13 @@ export class Presence {
 
 	/** Everything present, for a new connection or a query. */
 	sendAll(conn: Connection): void {
-		const ids = [...this.awareness.states.keys()];
-		if (ids.length === 0) return;
-		conn.send(awarenessFrame(encodeAwarenessUpdate(this.awareness, ids)));
+		if (this.awareness.states.size === 0) return;
+		// Kept until presence changes: clients that join together (a reconnect
+		// after a restart) get one encoding, not one of all N states each.
+		this.#allFrame ??= awarenessFrame(
+			encodeAwarenessUpdate(this.awareness, [...this.awareness.states.keys()])
+		);
+		conn.send(this.#allFrame);
 	}
 
 	owner(clientID: number): Owner | undefined {
