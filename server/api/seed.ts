@@ -11,10 +11,8 @@ export const STARTER_FILE = 'train.py';
 
 export const STARTER_CODE = `"""Starter training script for this Ensemble workspace.
 
-Run it where the compute is with
-    python3 clients/python/ensemble_client.py run train.py
-It then trains with the workspace's current hyperparameters (edit them in the
-dashboard), and every metric line it prints appears live for everyone.
+\`python3 clients/python/ensemble_client.py run train.py\` runs it with the
+workspace's hyperparameters; each JSON line it prints is a metric everyone sees.
 """
 
 import json
@@ -24,28 +22,17 @@ import random
 DEFAULTS = ${JSON.stringify(DEFAULT_HYPERPARAMETERS)}
 
 
-def hyperparameters():
-    """The workspace's values when started by \`ensemble_client.py run\`, else the defaults."""
-    raw = os.environ.get("ENSEMBLE_HYPERPARAMETERS")
-    return {**DEFAULTS, **json.loads(raw)} if raw else dict(DEFAULTS)
-
-
-def report(**metrics):
-    """One JSON line per point: the runner turns each into a live metric."""
-    print(json.dumps(metrics), flush=True)
-
-
 def train(hp, report):
     random.seed(hp["seed"])
     loss = 1.0
     for epoch in range(1, int(hp["epochs"]) + 1):
         loss *= 1 - hp["learning_rate"] * random.uniform(0.5, 1.5)
-        accuracy = 1 - loss / 2
-        report(epoch=epoch, loss=round(loss, 4), accuracy=round(accuracy, 4))
+        report(epoch=epoch, loss=round(loss, 4), accuracy=round(1 - loss / 2, 4))
 
 
 if __name__ == "__main__":
-    train(hyperparameters(), report)
+    hp = {**DEFAULTS, **json.loads(os.environ.get("ENSEMBLE_HYPERPARAMETERS", "{}"))}
+    train(hp, lambda **metrics: print(json.dumps(metrics), flush=True))
 `;
 
 export async function seedWorkspace(
