@@ -1,4 +1,4 @@
-// The seed's JSON protocol at `/ws/workspace/{id}` (server/compat/SPEC.md): the HTTP
+// The seed's JSON protocol at `/ws/workspace/{id}` (server/SPEC.md): the HTTP
 // layer authenticates the upgrade and hands the socket over; this bridges it to
 // the workspace's documents through the relay.
 

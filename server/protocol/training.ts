@@ -1,5 +1,5 @@
 // What training writes into the shared documents, read by the server and the app
-// alike (server/training/SPEC.md). `live.runs` maps run id → Y.Map of RunRecord's
+// alike (server/SPEC.md). `live.runs` maps run id → Y.Map of RunRecord's
 // fields; `live.training` holds TrainingState's fields; `live.annotations` is a
 // Y.Array of Annotation; `run/{id}.metrics` is a Y.Array of MetricPoint.
 

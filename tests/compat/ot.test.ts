@@ -1,4 +1,4 @@
-// OT rules of server/compat/SPEC.md: the seed's intended cases, made correct, and
+// OT rules of server/SPEC.md: the seed's intended cases, made correct, and
 // convergence over random strings and random concurrent operations.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // The storage contract: every implementation (memory, SQLite, PostgreSQL) runs
-// these tests. Rule IDs are those of server/storage/SPEC.md.
+// these tests. Rule IDs are those of server/SPEC.md.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UserId, WorkspaceId, RunId } from '../../server/protocol/ids.ts';
