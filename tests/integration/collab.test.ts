@@ -72,7 +72,7 @@ async function barrier(writer: Peer, readers: Peer[], epochs: number): Promise<v
 const files = (doc: Y.Doc) => doc.getMap<Y.Text>('files');
 
 describe('collaboration through the real server', () => {
-	it('[SYNC1] two editors converge on params and code', async () => {
+	it('[RELAY1] two editors converge on params and code through the real server', async () => {
 		const editor = await team.add('Ed', 'editor');
 		const a = await peer(team.owner, 'params');
 		const b = await peer(editor.client, 'params');
