@@ -2,7 +2,7 @@
 // edits in one workspace (a writer at 20 edits/s, READERS stock y-websocket
 // clients) while another workspace has no run, and while it trains (epochs high,
 // a client watching its metrics), alternating phases to spread out machine noise.
-// Not a test: run it with `node_modules/.bin/node tests/training/relay-impact.measure.ts`.
+// Not a test: run it with `npm run bench:training`.
 // Prints p50/p99 per condition and the ratio (the target is p99 with a run ≤ 1.2× without).
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
-import { startServer } from '../../server/main.ts';
-import { ApiClient } from '../helpers/http.ts';
+import { startServer } from '../server/main.ts';
+import { ApiClient } from '../tests/helpers/http.ts';
 
 const READERS = Number(process.env.READERS ?? 20);
 const PHASE_MS = Number(process.env.PHASE_MS ?? 8000);
