@@ -2,6 +2,7 @@
 // errors that name the variable and say what is expected. `--help` prints VARIABLES.
 
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,11 @@ export interface Config {
 	readonly authRateLimit: number;
 	/** The share of one core a training run may use (0.05–1), so the relay keeps its event loop. */
 	readonly trainingCpuShare: number;
+	/**
+	 * This process's name among several sharing one PostgreSQL (default host:PORT):
+	 * it owns the training runs it starts, and after a restart ends only its own.
+	 */
+	readonly instanceId: string;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +108,11 @@ export const VARIABLES: readonly Variable[] = [
 		name: 'TRAINING_CPU_PERCENT',
 		default: '25',
 		help: 'percent of one core a built-in training run may use (5-100); more trains faster but slows the relay'
+	},
+	{
+		name: 'INSTANCE_ID',
+		default: 'host:PORT',
+		help: 'with DATABASE_URL: a name for this process that stays the same across its restarts (its training runs are its own)'
 	}
 ];
 
@@ -195,8 +206,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 	}
 	const publicUrl = overrides.publicUrl ?? url(env, 'PUBLIC_URL', ['http:', 'https:']);
+	const port = overrides.port ?? int(env, 'PORT', 8000, 0, 65535);
 	const config: Config = {
-		port: overrides.port ?? int(env, 'PORT', 8000, 0, 65535),
+		port,
 		host: overrides.host ?? str(env, 'HOST') ?? '0.0.0.0',
 		dataDir,
 		databaseUrl:
@@ -228,7 +240,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000,
 		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000),
 		trainingCpuShare:
-			overrides.trainingCpuShare ?? int(env, 'TRAINING_CPU_PERCENT', 25, 5, 100) / 100
+			overrides.trainingCpuShare ?? int(env, 'TRAINING_CPU_PERCENT', 25, 5, 100) / 100,
+		instanceId: overrides.instanceId ?? str(env, 'INSTANCE_ID') ?? `${hostname()}:${port}`
 	};
 	if (config.secret.length < 32)
 		throw new ConfigError('SECRET must be at least 32 characters long');

@@ -127,7 +127,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		storage,
 		clock,
 		logger,
-		cpuShare: config.trainingCpuShare
+		cpuShare: config.trainingCpuShare,
+		// One SQLite file has one process: it owns every run. On a shared PostgreSQL
+		// each process ends only its own runs after a restart.
+		instance: config.databaseUrl ? config.instanceId : ''
 	});
 
 	const mailer = createMailer(config.smtpUrl, config.smtpFrom, logger.child({ part: 'mail' }));

@@ -59,7 +59,7 @@ export class MemoryStorage implements EnsembleStorage {
 	readonly #invites = new Map<string, Invite>();
 	readonly #apiKeys = new Map<string, ApiKey>();
 	readonly #datasets = new Map<string, { dataset: Dataset; content: Uint8Array }>();
-	readonly #runs = new Map<string, { workspace: WorkspaceId; run: RunId }>();
+	readonly #runs = new Map<string, { workspace: WorkspaceId; run: RunId; owner: string }>();
 	#closed = false;
 
 	constructor(options: StorageOptions & { logger?: Logger } = {}) {
@@ -442,9 +442,10 @@ export class MemoryStorage implements EnsembleStorage {
 
 	// Runs
 
-	async markRunActive(workspace: WorkspaceId, run: RunId): Promise<void> {
+	async markRunActive(workspace: WorkspaceId, run: RunId, owner = ''): Promise<void> {
 		this.#open();
-		this.#runs.set(datasetKey(workspace, run), { workspace, run });
+		const key = datasetKey(workspace, run);
+		if (!this.#runs.has(key)) this.#runs.set(key, { workspace, run, owner });
 		return;
 	}
 
@@ -454,9 +455,13 @@ export class MemoryStorage implements EnsembleStorage {
 		return;
 	}
 
-	async listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>> {
+	async listActiveRuns(
+		owner?: string
+	): Promise<Array<{ workspace: WorkspaceId; run: RunId; owner: string }>> {
 		this.#open();
-		return [...this.#runs.values()];
+		return [...this.#runs.values()]
+			.filter((r) => owner === undefined || r.owner === owner)
+			.map((r) => ({ ...r }));
 	}
 
 	async healthy(): Promise<boolean> {

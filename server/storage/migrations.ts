@@ -101,7 +101,13 @@ export function toPostgres(sql: string): string {
 }
 
 export const MIGRATIONS: readonly Migration[] = [
-	{ version: 1, name: 'initial schema', sqlite: V1_TABLES, postgres: toPostgres(V1_TABLES) }
+	{ version: 1, name: 'initial schema', sqlite: V1_TABLES, postgres: toPostgres(V1_TABLES) },
+	{
+		version: 2,
+		name: 'the process that owns an active run',
+		sqlite: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+		postgres: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`
+	}
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

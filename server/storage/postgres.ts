@@ -600,10 +600,10 @@ export class PostgresStorage implements EnsembleStorage {
 
 	// Runs
 
-	async markRunActive(workspace: WorkspaceId, run: RunId): Promise<void> {
+	async markRunActive(workspace: WorkspaceId, run: RunId, owner = ''): Promise<void> {
 		await this.#query(
-			'INSERT INTO active_runs (workspace, run) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-			[workspace, run]
+			'INSERT INTO active_runs (workspace, run, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+			[workspace, run, owner]
 		);
 	}
 
@@ -614,10 +614,21 @@ export class PostgresStorage implements EnsembleStorage {
 		]);
 	}
 
-	async listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>> {
-		return (
-			await this.#query('SELECT workspace, run FROM active_runs ORDER BY workspace, run')
-		).map((r) => ({ workspace: r.workspace as WorkspaceId, run: r.run as RunId }));
+	async listActiveRuns(
+		owner?: string
+	): Promise<Array<{ workspace: WorkspaceId; run: RunId; owner: string }>> {
+		const rows =
+			owner === undefined
+				? await this.#query('SELECT workspace, run, owner FROM active_runs ORDER BY workspace, run')
+				: await this.#query(
+						'SELECT workspace, run, owner FROM active_runs WHERE owner = $1 ORDER BY workspace, run',
+						[owner]
+					);
+		return rows.map((r) => ({
+			workspace: r.workspace as WorkspaceId,
+			run: r.run as RunId,
+			owner: r.owner as string
+		}));
 	}
 
 	async healthy(): Promise<boolean> {

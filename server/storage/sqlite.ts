@@ -569,11 +569,12 @@ export class SqliteStorage implements EnsembleStorage {
 
 	// Runs
 
-	async markRunActive(workspace: WorkspaceId, run: RunId): Promise<void> {
+	async markRunActive(workspace: WorkspaceId, run: RunId, owner = ''): Promise<void> {
 		this.#run(
-			'INSERT INTO active_runs (workspace, run) VALUES (?, ?) ON CONFLICT DO NOTHING',
+			'INSERT INTO active_runs (workspace, run, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
 			workspace,
-			run
+			run,
+			owner
 		);
 	}
 
@@ -581,10 +582,20 @@ export class SqliteStorage implements EnsembleStorage {
 		this.#run('DELETE FROM active_runs WHERE workspace = ? AND run = ?', workspace, run);
 	}
 
-	async listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>> {
-		return this.#all('SELECT workspace, run FROM active_runs ORDER BY workspace, run').map((r) => ({
+	async listActiveRuns(
+		owner?: string
+	): Promise<Array<{ workspace: WorkspaceId; run: RunId; owner: string }>> {
+		const rows =
+			owner === undefined
+				? this.#all('SELECT workspace, run, owner FROM active_runs ORDER BY workspace, run')
+				: this.#all(
+						'SELECT workspace, run, owner FROM active_runs WHERE owner = ? ORDER BY workspace, run',
+						owner
+					);
+		return rows.map((r) => ({
 			workspace: r.workspace as WorkspaceId,
-			run: r.run as RunId
+			run: r.run as RunId,
+			owner: r.owner as string
 		}));
 	}
 

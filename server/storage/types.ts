@@ -166,11 +166,18 @@ export interface WorkspaceStore {
 	deleteDataset(workspace: WorkspaceId, id: string): Promise<boolean>;
 }
 
-/** Runs started on this server that have not ended (so a restart can mark them interrupted). */
+/**
+ * Runs started by a server process that have not ended, so that a restart can mark
+ * them interrupted. `owner` names the process that runs them (several processes
+ * share one PostgreSQL: a restarting process must not end another's runs).
+ */
 export interface RunStore {
-	markRunActive(workspace: WorkspaceId, run: RunId): Promise<void>;
+	markRunActive(workspace: WorkspaceId, run: RunId, owner?: string): Promise<void>;
 	markRunEnded(workspace: WorkspaceId, run: RunId): Promise<void>;
-	listActiveRuns(): Promise<Array<{ workspace: WorkspaceId; run: RunId }>>;
+	/** Every active run, or only `owner`'s when given. */
+	listActiveRuns(
+		owner?: string
+	): Promise<Array<{ workspace: WorkspaceId; run: RunId; owner: string }>>;
 }
 
 export interface Storage extends DocumentStore, AccountStore, WorkspaceStore, RunStore {

@@ -32,6 +32,8 @@ export interface BuiltinRunsOptions {
 	readonly metricsIntervalMs: number;
 	readonly maxBatchPoints: number;
 	readonly cpuShare: number;
+	/** This process's name in the active-runs table (RunStore owner). */
+	readonly instance: string;
 }
 
 export type JobInput = Omit<WorkerInput, 'maxBatchPoints' | 'postIntervalMs' | 'cpuShare'>;
@@ -80,7 +82,7 @@ export class BuiltinRuns {
 			);
 		}
 		const id = record.id as RunId;
-		await this.#o.storage.markRunActive(workspace, id);
+		await this.#o.storage.markRunActive(workspace, id, this.#o.instance);
 		await liveWriter(this.#o.relay, workspace).createRun(record, author);
 		const waits =
 			this.#active.has(workspace) || this.#active.size >= this.#o.maxConcurrent || queue.length > 0;
@@ -121,7 +123,7 @@ export class BuiltinRuns {
 	 * mark them `interrupted`. Returns how many there were.
 	 */
 	async recover(): Promise<number> {
-		const stale = await this.#o.storage.listActiveRuns();
+		const stale = await this.#o.storage.listActiveRuns(this.#o.instance);
 		for (const { workspace, run } of stale) {
 			if (this.isActive(workspace, run)) continue;
 			const record = await readDoc(this.#o.relay, liveKey(workspace), (doc) => readRun(doc, run));

@@ -45,6 +45,12 @@ export interface TrainingServiceOptions {
 	 * batches beyond that, so a run slows down rather than the relay.
 	 */
 	readonly cpuShare?: number;
+	/**
+	 * This process's name among several sharing one database (default ''): at
+	 * start it marks only its own unfinished runs interrupted, never another
+	 * live process's.
+	 */
+	readonly instance?: string;
 }
 
 export interface StartRequest {
@@ -88,7 +94,8 @@ export class TrainingService {
 			maxQueued: options.maxQueued ?? 5,
 			metricsIntervalMs,
 			maxBatchPoints: 2000,
-			cpuShare: Math.min(1, Math.max(0.05, options.cpuShare ?? 0.25))
+			cpuShare: Math.min(1, Math.max(0.05, options.cpuShare ?? 0.25)),
+			instance: options.instance ?? ''
 		});
 	}
 

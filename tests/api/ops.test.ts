@@ -88,6 +88,7 @@ describe('operation', () => {
 			expect(loadConfig({ DATA_DIR: dir }).secret).toBe(first.secret);
 			expect(loadConfig({ DATA_DIR: dir, PORT: '0' }).port).toBe(0);
 			expect(loadConfig({ DATA_DIR: dir }).trainingCpuShare).toBe(0.25);
+			expect(loadConfig({ DATA_DIR: dir, INSTANCE_ID: 'relay-2' }).instanceId).toBe('relay-2');
 			expect(loadConfig({ DATA_DIR: dir, TRAINING_CPU_PERCENT: '50' }).trainingCpuShare).toBe(0.5);
 			expect(() => loadConfig({ DATA_DIR: dir, TRAINING_CPU_PERCENT: '0' })).toThrow(
 				/TRAINING_CPU_PERCENT/
@@ -103,7 +104,8 @@ describe('operation', () => {
 				'SMTP_URL',
 				'SIGNUP',
 				'LOG_LEVEL',
-				'TRAINING_CPU_PERCENT'
+				'TRAINING_CPU_PERCENT',
+				'INSTANCE_ID'
 			]) {
 				expect(configHelp()).toContain(name);
 			}

@@ -411,7 +411,17 @@ export function runStorageContract(
 			await storage.markRunActive(w, 'r1' as RunId);
 			await storage.markRunActive(w, 'r2' as RunId);
 			await storage.markRunEnded(w, 'r1' as RunId);
-			expect(await storage.listActiveRuns()).toEqual([{ workspace: w, run: 'r2' }]);
+			expect(await storage.listActiveRuns()).toEqual([{ workspace: w, run: 'r2', owner: '' }]);
+		});
+
+		it('[RUN2] each active run names the process that owns it, and can be listed by owner', async () => {
+			const w = uid('w') as WorkspaceId;
+			await storage.markRunActive(w, 'r1' as RunId, 'host-a:8001');
+			await storage.markRunActive(w, 'r2' as RunId, 'host-b:8002');
+			expect(await storage.listActiveRuns('host-b:8002')).toEqual([
+				{ workspace: w, run: 'r2', owner: 'host-b:8002' }
+			]);
+			expect((await storage.listActiveRuns()).map((r) => r.run)).toEqual(['r1', 'r2']);
 		});
 
 		it('[SPACE5] deleting a workspace deletes its members, invites, keys, datasets, runs and documents', async () => {
@@ -519,7 +529,7 @@ export function runStorageContract(
 				expect((await storage.getDataset(workspace, 'd'))?.content).toEqual(
 					new Uint8Array([1, 2, 3])
 				);
-				expect(await storage.listActiveRuns()).toEqual([{ workspace, run: 'run1' }]);
+				expect(await storage.listActiveRuns()).toEqual([{ workspace, run: 'run1', owner: '' }]);
 				expect(await storage.appendUpdates([record(r, 4)])).toEqual([4]);
 			});
 		}

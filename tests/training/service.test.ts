@@ -149,6 +149,29 @@ describe('TrainingService with an in-memory relay', () => {
 		expect(live(relay).getMap('training').get('status')).toBe('interrupted');
 	});
 
+	it('[TRAIN11] a process restarting on a shared database ends only its own runs', async () => {
+		const { relay, storage } = await setup();
+		const mine = 'host-a:8001';
+		// host-b is alive and training run-b; host-a died while running run-a.
+		await storage.markRunActive(ws, 'run-a' as RunId, mine);
+		await storage.markRunActive(ws, 'run-b' as RunId, 'host-b:8002');
+		const restarted = new TrainingService({
+			relay,
+			storage,
+			clock: systemClock,
+			logger: silentLogger,
+			instance: mine
+		});
+		try {
+			expect(await restarted.recoverInterrupted()).toBe(1);
+			expect(await storage.listActiveRuns()).toEqual([
+				{ workspace: ws, run: 'run-b', owner: 'host-b:8002' }
+			]);
+		} finally {
+			await restarted.close();
+		}
+	});
+
 	it('[TRAIN10] bad hyperparameters refuse the start with a 400', async () => {
 		const { service } = await setup({ batch_size: 0 });
 		await expect(service.start(ws, alice, aliceId, {})).rejects.toMatchObject({
