@@ -3,7 +3,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
-import type { WebsocketProvider } from 'y-websocket';
 import { MemoryStorage } from '../../server/storage/memory.ts';
 import { MessageType } from '../../server/protocol/messages.ts';
 import type { UserId } from '../../server/protocol/ids.ts';
@@ -11,11 +10,10 @@ import { encodeAwarenessEntries } from '../../server/relay/awareness.ts';
 import { awarenessFrame, syncStep1Frame, updateFrame } from '../../server/relay/frames.ts';
 import { RecordingStore } from './recordingStore.ts';
 import {
-	RawClient,
 	WS,
-	provider,
 	query,
 	startRelay,
+	testClients,
 	synced,
 	textBecomes,
 	waitFor,
@@ -24,24 +22,11 @@ import {
 
 const ROOM = `${WS}/params`;
 let harness: Harness | null = null;
-const providers: WebsocketProvider[] = [];
-const raws: RawClient[] = [];
-
-function open(room: string, user: string, role: 'owner' | 'editor' | 'viewer'): WebsocketProvider {
-	const p = provider(harness!.url, room, user, role);
-	providers.push(p);
-	return p;
-}
-
-function raw(room: string, q: string): RawClient {
-	const c = new RawClient(harness!.url, room, q);
-	raws.push(c);
-	return c;
-}
+const clients = testClients(() => harness!.url);
+const { open, raw } = clients;
 
 afterEach(async () => {
-	for (const p of providers.splice(0)) p.destroy();
-	for (const c of raws.splice(0)) c.close();
+	clients.closeAll();
 	await harness?.close();
 	harness = null;
 });

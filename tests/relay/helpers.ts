@@ -205,3 +205,29 @@ export function query(user: string, role: Role, ack = false): string {
 
 export type { UserId };
 export { parseWorkspaceId };
+
+/**
+ * The stock providers and raw sockets one test opens against its relay (`url()`
+ * reads the harness the test started), so that `closeAll()` after each test
+ * closes every one of them.
+ */
+export function testClients(url: () => string) {
+	const providers: WebsocketProvider[] = [];
+	const raws: RawClient[] = [];
+	return {
+		open: (room: string, user: string, role: Role, extra: Record<string, string> = {}) => {
+			const p = provider(url(), room, user, role, extra);
+			providers.push(p);
+			return p;
+		},
+		raw: (room: string, q: string): RawClient => {
+			const c = new RawClient(url(), room, q);
+			raws.push(c);
+			return c;
+		},
+		closeAll: (): void => {
+			for (const p of providers.splice(0)) p.destroy();
+			for (const c of raws.splice(0)) c.close();
+		}
+	};
+}

@@ -2,42 +2,19 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as decoding from 'lib0/decoding';
-import type { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../server/protocol/messages.ts';
 import { encodeAwarenessEntries, parseAwarenessUpdate } from '../../server/relay/awareness.ts';
 import * as Y from 'yjs';
 import { SyncStep, awarenessFrame, updateFrame } from '../../server/relay/frames.ts';
-import {
-	RawClient,
-	WS,
-	provider,
-	query,
-	startRelay,
-	synced,
-	waitFor,
-	type Harness
-} from './helpers.ts';
+import { WS, query, startRelay, testClients, synced, waitFor, type Harness } from './helpers.ts';
 
 const ROOM = `${WS}/code`;
 let harness: Harness | null = null;
-const providers: WebsocketProvider[] = [];
-const raws: RawClient[] = [];
-
-function open(room: string, user: string, role: 'owner' | 'editor' | 'viewer'): WebsocketProvider {
-	const p = provider(harness!.url, room, user, role);
-	providers.push(p);
-	return p;
-}
-
-function raw(room: string, q: string): RawClient {
-	const c = new RawClient(harness!.url, room, q);
-	raws.push(c);
-	return c;
-}
+const clients = testClients(() => harness!.url);
+const { open, raw } = clients;
 
 afterEach(async () => {
-	for (const p of providers.splice(0)) p.destroy();
-	for (const c of raws.splice(0)) c.close();
+	clients.closeAll();
 	await harness?.close();
 	harness = null;
 });
