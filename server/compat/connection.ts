@@ -3,24 +3,14 @@
 
 import type { View } from '../protocol/docs.ts';
 import { CloseCode } from '../protocol/closeCodes.ts';
-import type { Identity } from '../relay/api.ts';
+import type { Identity, MinimalSocket } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import { parseClientMessage, type ClientMessage, type ErrorCode } from './messages.ts';
 import type { JsonValue } from './state.ts';
 
 /** The socket shape compat needs; `ws`'s WebSocket has it (STYLE.md 4). */
-export interface JsonSocket {
-	readonly readyState: number;
-	readonly bufferedAmount: number;
-	send(data: string, cb?: (err?: Error) => void): void;
-	close(code?: number, reason?: string): void;
-	on(
-		event: 'message',
-		listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void
-	): unknown;
-	on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
-	on(event: 'error', listener: (err: Error) => void): unknown;
-}
+/** The seed's protocol sends JSON text. */
+export type JsonSocket = MinimalSocket<string>;
 
 export interface CompatLimits {
 	/** Largest accepted message in bytes; larger closes with 1009. */

@@ -10,13 +10,13 @@ import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
 
 /**
- * The minimal socket the relay depends on (STYLE.md 4). `ws`'s WebSocket
- * satisfies it; tests may pass in-memory pairs.
+ * The minimal socket the server's WebSocket layers depend on (STYLE.md 4), with
+ * what they send: `ws`'s WebSocket satisfies it; tests may pass in-memory pairs.
  */
-export interface RelaySocket {
+export interface MinimalSocket<Outgoing> {
 	readonly readyState: number;
 	readonly bufferedAmount: number;
-	send(data: Uint8Array, cb?: (err?: Error) => void): void;
+	send(data: Outgoing, cb?: (err?: Error) => void): void;
 	close(code?: number, reason?: string): void;
 	on(
 		event: 'message',
@@ -25,6 +25,9 @@ export interface RelaySocket {
 	on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
 	on(event: 'error', listener: (err: Error) => void): unknown;
 }
+
+/** The relay sends binary y-websocket frames. */
+export type RelaySocket = MinimalSocket<Uint8Array>;
 
 /** Who is on the other end, as authenticated at the upgrade. */
 export interface Identity {
