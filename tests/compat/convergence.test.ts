@@ -9,7 +9,7 @@ import { connectPeer, docReaches, synced, type Peer } from '../helpers/yjs.ts';
 import { waitUntil, withDeadline } from '../helpers/wait.ts';
 import type { ApiClient } from '../helpers/http.ts';
 import { JsonClient, textClient, type TextOp } from './jsonClient.ts';
-import { rng } from './random.ts';
+import { mulberry32 as rng } from '../helpers/random.ts';
 import { FRIENDSFOREVER, loadConcurrentTrace, TraceAgent } from './trace.ts';
 
 let server: TestServer;

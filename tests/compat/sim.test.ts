@@ -9,7 +9,7 @@ import {
 	type Operation
 } from '../../server/compat/ot.ts';
 import { RevisionLog } from '../../server/compat/revisionLog.ts';
-import { rng } from './random.ts';
+import { mulberry32 as rng } from '../helpers/random.ts';
 import {
 	FRIENDSFOREVER,
 	loadConcurrentTrace,

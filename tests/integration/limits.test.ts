@@ -10,21 +10,10 @@ import {
 	synced,
 	type Peer
 } from '../helpers/yjs.ts';
+import { mulberry32 } from '../helpers/random.ts';
 
 const MAX = 64 * 1024;
 const SEED = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000);
-
-/** mulberry32: small, seeded, good enough to pick bytes. */
-function random(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 let s: TestServer;
 let attacked: Team;
@@ -80,7 +69,7 @@ function syncStep2(update: Uint8Array): Uint8Array {
 describe('bad input on the wire', () => {
 	it(`[WS4] random sync frames close that socket; another workspace keeps syncing (seed ${SEED})`, async () => {
 		console.info(`[WS4] random frames seed: ${SEED} (TEST_SEED=${SEED} to replay)`);
-		const next = random(SEED);
+		const next = mulberry32(SEED);
 		for (let i = 0; i < 40; i++) {
 			const length = 3 + Math.floor(next() * 200);
 			const frame = new Uint8Array(length);

@@ -9,7 +9,8 @@ import { Relay } from '../../server/relay/relay.ts';
 import { MemoryStorage } from '../../server/storage/memory.ts';
 import { silentLogger, systemClock } from '../../server/runtime.ts';
 import { WS, waitFor } from './helpers.ts';
-import { mulberry32, seedFromEnv } from './random.ts';
+import { mulberry32 } from '../helpers/random.ts';
+import { seedFromEnv } from './random.ts';
 
 /** A hub that holds every message until `step()` delivers (or loses) one picked by the seed. */
 class SeededHub {

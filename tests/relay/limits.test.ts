@@ -17,7 +17,8 @@ import {
 } from '../../server/relay/frames.ts';
 import { FakeSocket } from './fakeSocket.ts';
 import { RecordingStore } from './recordingStore.ts';
-import { mulberry32, seedFromEnv } from './random.ts';
+import { mulberry32 } from '../helpers/random.ts';
+import { seedFromEnv } from './random.ts';
 import {
 	RawClient,
 	WS,

@@ -5,7 +5,8 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { validateStateVector, validateUpdateV1 } from '../../server/relay/validate.ts';
 import { MalformedInput } from '../../server/relay/reader.ts';
-import { mulberry32, seedFromEnv } from './random.ts';
+import { mulberry32 } from '../helpers/random.ts';
+import { seedFromEnv } from './random.ts';
 
 function randomEdits(seed: number, steps: number): Uint8Array[] {
 	const rand = mulberry32(seed);
