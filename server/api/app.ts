@@ -80,8 +80,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 	});
 
 	// A cross-site page must not make a signed-in browser change anything (on top of SameSite=Lax).
+	// Every state-changing request is checked, whatever its path: the router decodes
+	// `/%61pi/…` to `/api/…`, so a test of the raw path would let such spellings through (SEC1).
 	app.addHook('onRequest', (request, _reply, done) => {
-		if (SAFE_METHODS.has(request.method) || !request.url.startsWith('/api/')) return done();
+		if (SAFE_METHODS.has(request.method)) return done();
 		if (originAllowed(request.headers, ctx.config.publicUrl)) return done();
 		done(
 			new ApiError(

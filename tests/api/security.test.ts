@@ -1,0 +1,90 @@
+// What the HTTP server refuses (issue 19): the origin check whatever the path's
+// spelling, sign-in limits, password rules, invitation links. Each test fails on
+// the code before the fix.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
+import type { ErrorReply } from '../helpers/http.ts';
+import { upgradeOutcome } from '../helpers/yjs.ts';
+
+let servers: TestServer[] = [];
+async function server(options: Parameters<typeof startTestServer>[0] = {}) {
+	const s = await startTestServer({ memory: true, ...options });
+	servers.push(s);
+	return s;
+}
+afterEach(async () => {
+	await Promise.all(servers.map((s) => s.close()));
+	servers = [];
+});
+
+const EVIL = 'http://evil.example';
+
+describe('the origin check', () => {
+	it('[SEC1] a state-changing request from another origin is refused whatever the spelling of its path', async () => {
+		const s = await server();
+		const team = await makeTeam(s);
+		const W = team.workspace;
+		const attempts: Array<[string, string, unknown]> = [
+			['POST', `/%61pi/workspaces/${W}/chat`, { text: 'from evil' }],
+			['POST', `/ap%69/workspaces/${W}/chat`, { text: 'from evil' }],
+			['POST', `/%41PI/workspaces/${W}/chat`, { text: 'from evil' }],
+			['POST', `/api/workspaces/${W}/%63hat`, { text: 'from evil' }],
+			['POST', `//api/workspaces/${W}/chat`, { text: 'from evil' }],
+			['POST', `/api//workspaces/${W}/chat`, { text: 'from evil' }],
+			['POST', `/%61pi/workspaces/${W}/runs`, {}],
+			['PATCH', `/%61pi/workspaces/${W}`, { name: 'pwned' }],
+			['DELETE', `/%61pi/workspaces/${W}`, undefined],
+			['POST', '/%61pi/workspaces', { name: 'x' }],
+			['POST', '/%61pi/auth/logout', undefined]
+		];
+		for (const [method, path, body] of attempts) {
+			const reply = await team.owner.request<ErrorReply>(method, path, body, { origin: EVIL });
+			expect(reply.status, `${method} ${path}`).toBe(403);
+			expect(reply.body.error.code, `${method} ${path}`).toBe('bad_origin');
+		}
+		// Nothing happened: still signed in, the workspace keeps its name, no run, no chat.
+		const ws = await team.owner.get<{ workspace: { name: string } }>(`/api/workspaces/${W}`);
+		expect(ws.status).toBe(200);
+		expect(ws.body.workspace.name).toBe('Experiments');
+		const runs = await team.owner.get<{ runs: unknown[] }>(`/api/workspaces/${W}/runs`);
+		expect(runs.body.runs).toEqual([]);
+		const state = await team.owner.get<{ state: { training_status: string } }>(
+			`/api/workspaces/${W}/state`
+		);
+		expect(state.body.state.training_status).not.toBe('running');
+		// The same requests from our own origin go through (the decoded path is a real route).
+		const own = await team.owner.request(
+			'POST',
+			`/%61pi/workspaces/${W}/chat`,
+			{ text: 'hi' },
+			{
+				origin: s.url
+			}
+		);
+		expect(own.status).toBe(201);
+	});
+
+	it('[SEC1] a WebSocket upgrade with the cookie from another origin is not authenticated, whatever the path spelling', async () => {
+		const s = await server();
+		const team = await makeTeam(s);
+		const cookie = team.owner.cookie ?? '';
+		for (const path of [
+			`/ws/${team.workspace}/params`,
+			`/ws/${team.workspace}/live`,
+			`/ws/workspace/${team.workspace}`
+		]) {
+			expect(await upgradeOutcome(`${s.wsUrl}${path}`, { cookie, origin: EVIL }), path).toEqual({
+				kind: 'close',
+				code: 4401
+			});
+		}
+		// Spellings that are no endpoint get no socket at all.
+		for (const path of [`/w%73/${team.workspace}/params`, `//ws/${team.workspace}/params`]) {
+			expect(await upgradeOutcome(`${s.wsUrl}${path}`, { cookie, origin: EVIL }), path).toEqual({
+				kind: 'http',
+				status: 404
+			});
+		}
+	});
+});
