@@ -20,14 +20,9 @@ import type {
 	RelayStats
 } from './api.ts';
 import { MemoryBus, type Bus } from './bus.ts';
-import {
-	BusKind,
-	CONTROL_CHANNEL,
-	decodeBusMessage,
-	docChannel,
-	encodeBusMessage
-} from './busCodec.ts';
+import { BusKind, CONTROL_CHANNEL, decodeBusMessage, encodeBusMessage } from './busCodec.ts';
 import { Connection } from './connection.ts';
+import { DocBus } from './docBus.ts';
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.ts';
 import { REMOTE_PRESENCE } from './presence.ts';
 import { Room } from './room.ts';
@@ -46,13 +41,7 @@ export interface RelayOptions {
 
 interface LoadedRoom {
 	readonly room: Room;
-	readonly generation: string;
-	seq: number;
-	/** The seq the last heartbeat carried. */
-	heartbeatSeq: number;
-	/** Last sequence number seen per publisher, to notice lost bus messages. */
-	readonly seen: Map<string, number>;
-	unsubscribe: () => void;
+	readonly bus: DocBus;
 	idleTimer: ReturnType<typeof setTimeout> | null;
 	compacting: boolean;
 }
@@ -263,40 +252,40 @@ export class Relay implements RelayApi {
 	}
 
 	async #load(key: DocKey, name: RoomName): Promise<LoadedRoom> {
-		const generation = `${this.id}/${++this.#generation}`;
-		const loaded: LoadedRoom = {
-			room: new Room({
-				key,
-				name,
+		const room = new Room({
+			key,
+			name,
+			store: this.#store,
+			clock: this.#clock,
+			logger: this.#logger,
+			limits: this.#limits,
+			stats: this.#stats,
+			publishUpdate: (u) => docBus.publish(BusKind.update, u),
+			publishAwareness: (u) => docBus.publish(BusKind.awareness, u),
+			maybeIdle: (r) => this.#maybeIdle(r),
+			afterWrite: (r) => this.#maybeCompact(r),
+			broken: (r) => void this.#evict(r)
+		});
+		const docBus = new DocBus(
+			{
+				bus: this.#bus,
 				store: this.#store,
+				name,
+				origin: `${this.id}/${++this.#generation}`,
 				clock: this.#clock,
 				logger: this.#logger,
-				limits: this.#limits,
-				stats: this.#stats,
-				publishUpdate: (u) => this.#publishDoc(loaded, BusKind.update, u),
-				publishAwareness: (u) => this.#publishDoc(loaded, BusKind.awareness, u),
-				maybeIdle: (room) => this.#maybeIdle(room),
-				afterWrite: (room) => this.#maybeCompact(room),
-				broken: (room) => void this.#evict(room)
-			}),
-			generation,
-			seq: 0,
-			heartbeatSeq: 0,
-			seen: new Map(),
-			unsubscribe: () => {},
-			idleTimer: null,
-			compacting: false
-		};
+				stats: this.#stats
+			},
+			room
+		);
+		const loaded: LoadedRoom = { room, bus: docBus, idleTimer: null, compacting: false };
 		try {
-			// Subscribe before reading storage: anything stored after the read
-			// arrives on the bus, anything before is in what we read.
-			loaded.unsubscribe = await this.#bus.subscribe(docChannel(name), (m) =>
-				this.#onDocMessage(loaded, m)
-			);
-			loaded.room.load(await this.#store.loadDoc(name));
+			// Subscribe before reading storage (BUS3).
+			await docBus.subscribe();
+			room.load(await this.#store.loadDoc(name));
 		} catch (err) {
-			loaded.unsubscribe();
-			loaded.room.destroy();
+			docBus.close();
+			room.destroy();
 			throw err;
 		}
 		this.#rooms.set(name, loaded);
@@ -334,7 +323,7 @@ export class Relay implements RelayApi {
 
 	#drop(loaded: LoadedRoom): void {
 		if (loaded.idleTimer) clearTimeout(loaded.idleTimer);
-		loaded.unsubscribe();
+		loaded.bus.close();
 		loaded.room.destroy();
 		if (this.#rooms.get(loaded.room.deps.name) === loaded)
 			this.#rooms.delete(loaded.room.deps.name);
@@ -392,91 +381,8 @@ export class Relay implements RelayApi {
 
 	// The bus
 
-	/**
-	 * Whether anyone but this room's own subscription would receive a message on
-	 * its channel. A single process on an in-memory bus hears only itself: its
-	 * updates and presence are then not copied, queued and decoded only to be
-	 * dropped by origin. Unknown (Redis) counts as yes.
-	 */
-	#othersListen(loaded: LoadedRoom): boolean {
-		const n = this.#bus.listeners?.(docChannel(loaded.room.deps.name));
-		return n === undefined || n > 1;
-	}
-
-	#publishDoc(loaded: LoadedRoom, kind: BusKind, payload: Uint8Array): void {
-		// Numbered even if publishing fails, so that receivers notice the gap.
-		const seq = ++loaded.seq;
-		if (!this.#othersListen(loaded)) return;
-		const message = encodeBusMessage({ kind, origin: loaded.generation, seq, payload });
-		this.#stats.busMessagesOut++;
-		this.#bus
-			.publish(docChannel(loaded.room.deps.name), message)
-			.catch((err: unknown) =>
-				this.#logger.error(
-					{ err: String(err), room: loaded.room.deps.name },
-					'publishing to the bus failed'
-				)
-			);
-	}
-
-	/** Rooms that published since their last heartbeat repeat their last seq. */
 	#heartbeats(): void {
-		for (const loaded of this.#rooms.values()) {
-			if (loaded.seq === loaded.heartbeatSeq) continue;
-			loaded.heartbeatSeq = loaded.seq;
-			if (!this.#othersListen(loaded)) continue;
-			const message = encodeBusMessage({
-				kind: BusKind.heartbeat,
-				origin: loaded.generation,
-				seq: loaded.seq,
-				payload: new Uint8Array(0)
-			});
-			this.#bus
-				.publish(docChannel(loaded.room.deps.name), message)
-				.catch((err: unknown) =>
-					this.#logger.warn(
-						{ err: String(err), room: loaded.room.deps.name },
-						'bus heartbeat failed'
-					)
-				);
-		}
-	}
-
-	#onDocMessage(loaded: LoadedRoom, bytes: Uint8Array): void {
-		let m;
-		try {
-			m = decodeBusMessage(bytes);
-		} catch (err) {
-			this.#logger.error({ err: String(err) }, 'malformed message on the bus');
-			return;
-		}
-		if (m.origin === loaded.generation) return;
-		this.#stats.busMessagesIn++;
-		const last = loaded.seen.get(m.origin);
-		if (m.kind === BusKind.heartbeat) {
-			// Before the first message from an origin nothing can be told: what it
-			// published before this room subscribed is in what the room loaded.
-			if (last !== undefined && m.seq > last) void this.#resync(loaded);
-			loaded.seen.set(m.origin, Math.max(last ?? 0, m.seq));
-			return;
-		}
-		loaded.seen.set(m.origin, m.seq);
-		if (last !== undefined && m.seq !== last + 1) void this.#resync(loaded);
-		if (m.kind === BusKind.update) loaded.room.applyRemote(m.payload);
-		else if (m.kind === BusKind.awareness) loaded.room.presence.fromRemote(m.payload);
-	}
-
-	async #resync(loaded: LoadedRoom): Promise<void> {
-		this.#stats.resyncs++;
-		try {
-			const stored = await this.#store.loadDoc(loaded.room.deps.name);
-			if (this.#rooms.get(loaded.room.deps.name) === loaded) loaded.room.applyStored(stored);
-		} catch (err) {
-			this.#logger.error(
-				{ err: String(err), room: loaded.room.deps.name },
-				're-sync from storage failed'
-			);
-		}
+		for (const loaded of this.#rooms.values()) loaded.bus.heartbeat();
 	}
 
 	#resyncAll(): void {
@@ -484,7 +390,7 @@ export class Relay implements RelayApi {
 			{ rooms: this.#rooms.size },
 			'bus messages may have been lost; re-syncing from storage'
 		);
-		for (const loaded of this.#rooms.values()) void this.#resync(loaded);
+		for (const loaded of this.#rooms.values()) void loaded.bus.resync();
 	}
 
 	async #publishControl(kind: BusKind, body: RoleMessage): Promise<void> {

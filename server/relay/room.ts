@@ -17,6 +17,7 @@ import type { Clock, Logger } from '../runtime.ts';
 import type { DocumentStore, LoadedDoc } from '../storage/types.ts';
 import type { AwarenessEntry } from './awareness.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
+import type { DocBusRoom } from './docBus.ts';
 import {
 	permissionDeniedFrame,
 	savedFrame,
@@ -75,7 +76,7 @@ export interface RoomDeps {
 
 const MAX_RETRY_MS = 5000;
 
-export class Room implements ConnectionHost {
+export class Room implements ConnectionHost, DocBusRoom {
 	readonly doc = new Y.Doc({ gc: true });
 	readonly presence: Presence;
 	readonly conns = new Set<Connection>();
@@ -224,6 +225,10 @@ export class Room implements ConnectionHost {
 				'an update from the bus failed to apply'
 			);
 		}
+	}
+
+	applyRemoteAwareness(update: Uint8Array): void {
+		this.presence.fromRemote(update);
 	}
 
 	/** Brings in whatever storage has that this doc lacks (after a bus gap). */
