@@ -26,6 +26,7 @@ import { SignInLimiter } from './auth/rateLimit.ts';
 import { buildApp } from './api/app.ts';
 import type { AppContext, Readiness } from './api/context.ts';
 import { createMetrics, timed, timedStorage } from './api/metrics.ts';
+import { SessionSockets } from './api/sessionSockets.ts';
 import { attachUpgrade } from './api/upgrade.ts';
 
 export interface StartOptions extends Partial<Config> {
@@ -150,7 +151,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 			windowMs: config.signInWindowMs
 		}),
 		readiness,
-		compat
+		compat,
+		sessionSockets: new SessionSockets(bus, logger.child({ part: 'sessions' }))
 	};
 	const interrupted = await training.recoverInterrupted();
 	if (interrupted > 0)
@@ -165,6 +167,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		plugins: [trainingPlugin(ctx, training)]
 	});
 	const upgrade = attachUpgrade(app.server, ctx, metrics);
+	// Sign-outs on other processes must reach this one before it accepts sockets.
+	await ctx.sessionSockets.ready();
 	try {
 		await app.listen({ port: config.port, host: config.host });
 	} catch (err) {
@@ -173,6 +177,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		await training.close();
 		await compat.close();
 		await relay.close();
+		await ctx.sessionSockets.close();
 		await bus.close();
 		mailer.close();
 		if (ownsStorage) await rawStorage.close();
@@ -199,6 +204,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 			await relay.close();
 			upgrade.wss.close();
 			await httpClosed;
+			await ctx.sessionSockets.close();
 			await bus.close();
 			mailer.close();
 			if (ownsStorage) await rawStorage.close();

@@ -12,6 +12,7 @@ import type { Mailer } from '../auth/mailer.ts';
 import type { SignInLimiter } from '../auth/rateLimit.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { WsTokens } from '../auth/wsTokens.ts';
+import type { SessionSockets } from './sessionSockets.ts';
 
 /** What /readyz reports, beyond storage.healthy(). */
 export interface Readiness {
@@ -45,6 +46,8 @@ export interface AppContext {
 	readonly invites: Invites;
 	readonly mailer: Mailer;
 	readonly signInLimiter: SignInLimiter;
+	/** Sockets per sign-in session, closed when it signs out (on every process). */
+	readonly sessionSockets: SessionSockets;
 	readonly readiness: Readiness;
 	/** Absent in contexts built without the seed protocol (tests of other parts). */
 	readonly compat?: CompatHandler;

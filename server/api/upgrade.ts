@@ -12,11 +12,12 @@ import fastifyCookie from '@fastify/cookie';
 import { WebSocketServer } from 'ws';
 import type { Identity } from '../relay/api.ts';
 import { parseRoomName, type DocKey } from '../protocol/docs.ts';
-import { parseWorkspaceId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
+import { parseWorkspaceId, type WorkspaceId } from '../protocol/ids.ts';
 import { CloseCode } from '../protocol/closeCodes.ts';
 import { ACK_PARAM } from '../protocol/messages.ts';
 import { userColor } from '../protocol/colors.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
+import type { User } from '../storage/types.ts';
 import type { AppContext, CompatHandler } from './context.ts';
 import type { Metrics } from './metrics.ts';
 import { originAllowed } from './authn.ts';
@@ -69,20 +70,26 @@ export function attachUpgrade(server: Server, ctx: AppContext, metrics: Metrics)
 		});
 	};
 
+	/** The user and sign-in session of an upgrade, or null when it carries no valid credentials. */
 	async function identify(
 		request: IncomingMessage,
 		url: URL,
 		workspace: WorkspaceId
-	): Promise<UserId | null> {
+	): Promise<{ user: User; session: string } | null> {
 		const token = url.searchParams.get('token');
-		if (token !== null) return ctx.wsTokens.verify(token, workspace);
+		if (token !== null) {
+			const verified = await ctx.wsTokens.verify(token, workspace);
+			if (!verified) return null;
+			// A token lives only as long as the session it was issued in: signed out, it opens nothing.
+			const user = await ctx.sessions.userOf(verified.session);
+			return user?.id === verified.user ? { user, session: verified.session } : null;
+		}
 		const cookieHeader = request.headers.cookie;
 		if (!cookieHeader) return null;
 		// Cookies ride along on cross-site WebSocket requests: only our own pages may use them.
 		if (!originAllowed(request.headers, ctx.config.publicUrl)) return null;
-		const session = fastifyCookie.parse(cookieHeader)[SESSION_COOKIE];
-		const user = await ctx.sessions.resolve(session);
-		return user?.id ?? null;
+		const found = await ctx.sessions.lookup(fastifyCookie.parse(cookieHeader)[SESSION_COOKIE]);
+		return found ? { user: found.user, session: found.id } : null;
 	}
 
 	async function handle(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -97,9 +104,9 @@ export function attachUpgrade(server: Server, ctx: AppContext, metrics: Metrics)
 			return refuseHttp(socket, 503, 'Service Unavailable');
 		}
 		const workspaceId = target.kind === 'doc' ? target.key.workspace : target.workspace;
-		const userId = await identify(request, url, workspaceId);
-		const user = userId ? await ctx.storage.getUserById(userId) : null;
-		if (!user) return closeWith(request, socket, head, CloseCode.unauthenticated, 'sign in first');
+		const who = await identify(request, url, workspaceId);
+		if (!who) return closeWith(request, socket, head, CloseCode.unauthenticated, 'sign in first');
+		const { user, session } = who;
 		const workspace = await ctx.storage.getWorkspace(workspaceId);
 		if (!workspace)
 			return closeWith(request, socket, head, CloseCode.notFound, 'no such workspace');
@@ -114,6 +121,7 @@ export function attachUpgrade(server: Server, ctx: AppContext, metrics: Metrics)
 		};
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			metrics.upgrades.inc({ outcome: 'accepted' });
+			ctx.sessionSockets.add(session, ws);
 			log.debug({ path: url.pathname, user: user.id, role: member.role }, 'connection accepted');
 			if (target.kind === 'doc') {
 				ctx.relay.handleConnection(ws, target.key, identity, {

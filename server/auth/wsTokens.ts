@@ -1,7 +1,9 @@
 // Short-lived signed tokens for `?token=` on the WebSocket upgrade (scripts and
 // clients that cannot send the cookie). HS256 only, with audience, issuer and
-// expiry checked; bound to one user and one workspace. The key is derived from
-// SECRET, so every process sharing SECRET accepts every token.
+// expiry checked; bound to one user, one workspace and the sign-in session it
+// was issued in (`sid`), so that signing out ends it at once (the upgrade checks
+// that the session still exists). The key is derived from SECRET, so every
+// process sharing SECRET accepts every token.
 
 import { createHmac } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
@@ -33,10 +35,14 @@ export class WsTokens {
 		this.#ttlMs = options.ttlMs ?? WS_TOKEN_TTL_MS;
 	}
 
-	async issue(user: UserId, workspace: WorkspaceId): Promise<{ token: string; expiresAt: number }> {
+	async issue(
+		user: UserId,
+		workspace: WorkspaceId,
+		session: string
+	): Promise<{ token: string; expiresAt: number }> {
 		const now = this.#clock.now();
 		const expiresAt = now + this.#ttlMs;
-		const token = await new SignJWT({ ws: workspace })
+		const token = await new SignJWT({ ws: workspace, sid: session })
 			.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 			.setSubject(user)
 			.setAudience(AUDIENCE)
@@ -47,8 +53,15 @@ export class WsTokens {
 		return { token, expiresAt };
 	}
 
-	/** The user the token was issued to, or null if it is invalid, expired or for another workspace. */
-	async verify(token: string, workspace: WorkspaceId): Promise<UserId | null> {
+	/**
+	 * The user the token was issued to and its session, or null if it is invalid,
+	 * expired or for another workspace. Whether the session is still alive is the
+	 * caller's to check (it needs storage).
+	 */
+	async verify(
+		token: string,
+		workspace: WorkspaceId
+	): Promise<{ user: UserId; session: string } | null> {
 		if (token.length > 2048) return null;
 		try {
 			const { payload } = await jwtVerify(token, this.#key, {
@@ -58,8 +71,10 @@ export class WsTokens {
 				currentDate: new Date(this.#clock.now()),
 				requiredClaims: ['exp', 'sub', 'iat']
 			});
-			if (payload.ws !== workspace || typeof payload.sub !== 'string') return null;
-			return parseUserId(payload.sub);
+			const { ws, sid, sub } = payload;
+			if (ws !== workspace || typeof sub !== 'string' || typeof sid !== 'string') return null;
+			const user = parseUserId(sub);
+			return user ? { user, session: sid } : null;
 		} catch {
 			// Every failure (bad signature, expired, wrong audience, malformed) means the same here: not authenticated.
 			return null;

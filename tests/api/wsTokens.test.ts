@@ -8,20 +8,21 @@ import { ManualClock } from '../helpers/server.ts';
 const SECRET = 'a'.repeat(40);
 const user = 'user1' as UserId;
 const ws = 'workspace1' as WorkspaceId;
+const session = 'f'.repeat(64);
 
 describe('WebSocket tokens', () => {
 	it('[AUTH7] a token authenticates its user for its workspace only', async () => {
 		const tokens = new WsTokens({ secret: SECRET, clock: new ManualClock(), publicUrl: null });
-		const { token, expiresAt } = await tokens.issue(user, ws);
+		const { token, expiresAt } = await tokens.issue(user, ws, session);
 		expect(expiresAt - Date.now()).toBeGreaterThan(4 * 60 * 1000);
-		expect(await tokens.verify(token, ws)).toBe(user);
+		expect(await tokens.verify(token, ws)).toEqual({ user, session });
 		expect(await tokens.verify(token, 'other' as WorkspaceId)).toBeNull();
 	});
 
 	it('[AUTH7] expired, altered, foreign-secret, unsigned and wrong-audience tokens are refused', async () => {
 		const clock = new ManualClock();
 		const tokens = new WsTokens({ secret: SECRET, clock, publicUrl: null });
-		const { token } = await tokens.issue(user, ws);
+		const { token } = await tokens.issue(user, ws, session);
 
 		const other = new WsTokens({ secret: 'b'.repeat(40), clock, publicUrl: null });
 		expect(await other.verify(token, ws)).toBeNull();
@@ -70,5 +71,19 @@ describe('WebSocket tokens', () => {
 
 		clock.advance(6 * 60 * 1000);
 		expect(await tokens.verify(token, ws)).toBeNull();
+	});
+
+	it('[SEC2] a correctly signed token that names no sign-in session (issued before sessions were bound) is refused', async () => {
+		const tokens = new WsTokens({ secret: SECRET, clock: new ManualClock(), publicUrl: null });
+		const key = createHmac('sha256', SECRET).update('ensemble/ws-token/v1').digest();
+		const sessionless = await new SignJWT({ ws })
+			.setProtectedHeader({ alg: 'HS256' })
+			.setSubject(user)
+			.setAudience('ensemble:relay')
+			.setIssuer('ensemble')
+			.setIssuedAt()
+			.setExpirationTime('5m')
+			.sign(key);
+		expect(await tokens.verify(sessionless, ws)).toBeNull();
 	});
 });

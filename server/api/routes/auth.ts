@@ -130,7 +130,9 @@ export function authRoutes(
 			}
 		},
 		async (request, reply) => {
-			await ctx.sessions.destroy(request.cookies[SESSION_COOKIE]);
+			const ended = await ctx.sessions.destroy(request.cookies[SESSION_COOKIE]);
+			// Its open sockets close now, and tokens issued in it stop opening new ones (SEC2).
+			if (ended) await ctx.sessionSockets.end(ended);
 			clearSessionCookie(reply);
 			return reply.status(204).send(null);
 		}

@@ -7,6 +7,7 @@ import { newId, type WorkspaceId } from '../../protocol/ids.ts';
 import type { AppContext } from '../context.ts';
 import { requireMember, requireUser } from '../authn.ts';
 import { seedWorkspace } from '../seed.ts';
+import { SESSION_COOKIE, sessionIdOf } from '../../auth/sessions.ts';
 import { errors, iso, WorkspaceName, WorkspaceParams, WorkspaceSchema } from '../schemas.ts';
 
 const WorkspaceResponse = Type.Object({ workspace: WorkspaceSchema });
@@ -169,7 +170,9 @@ export function workspaceRoutes(app: FastifyInstance, ctx: AppContext): void {
 				request.params.id,
 				'view_workspace'
 			);
-			const { token, expiresAt } = await ctx.wsTokens.issue(user.id, workspace.id);
+			// requireMember found the session, so the cookie is there: the token is bound to it.
+			const session = sessionIdOf(request.cookies[SESSION_COOKIE] ?? '');
+			const { token, expiresAt } = await ctx.wsTokens.issue(user.id, workspace.id, session);
 			void reply.header('cache-control', 'no-store');
 			return { token, expires_at: iso(expiresAt) };
 		}
