@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { systemClock } from './runtime.ts';
 import { createStorage, type EnsembleStorage } from './storage/index.ts';
 import { SqliteStorage, backupSqlite, restoreSqlite } from './storage/sqlite.ts';
-import { exportWorkspace, importWorkspace, type WorkspaceExport } from './storage/transfer.ts';
+import { exportWorkspace, importWorkspace } from './storage/transfer.ts';
 import { createAccount, normalizeEmail, passwordProblem, resetPassword } from './auth/accounts.ts';
 import { parseWorkspaceId, type WorkspaceId } from './protocol/ids.ts';
 
@@ -151,7 +151,8 @@ async function run(config: Config, command: string, args: string[], flags: Flags
 			}
 			case 'import': {
 				const file = need(args[0], 'FILE');
-				const data = JSON.parse(await readFile(file, 'utf8')) as WorkspaceExport;
+				// importWorkspace checks every entry before it stores anything.
+				const data: unknown = JSON.parse(await readFile(file, 'utf8'));
 				const as = typeof flags.as === 'string' ? workspaceArg(flags.as) : undefined;
 				const report = await importWorkspace(storage, data, as ? { asWorkspace: as } : {});
 				out(

@@ -8,7 +8,8 @@ export type WorkspaceId = Brand<string, 'WorkspaceId'>;
 export type UserId = Brand<string, 'UserId'>;
 export type RunId = Brand<string, 'RunId'>;
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Every id on the wire, in paths and in exports: URL-safe, never a path of its own. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function parseWorkspaceId(value: string): WorkspaceId | null {
 	return ID_PATTERN.test(value) ? (value as WorkspaceId) : null;

@@ -2,8 +2,10 @@
 // workspace, its members (with their e-mail, to map them on another server), its
 // documents (snapshot, log and full history) and datasets (base64).
 
-import { roomName, type DocName } from '../protocol/docs.ts';
-import type { UserId, WorkspaceId } from '../protocol/ids.ts';
+import { Type } from 'typebox';
+import Value from 'typebox/value';
+import { parseDocName, roomName, type DocName } from '../protocol/docs.ts';
+import { ID_PATTERN, type UserId, type WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
 import type { DocumentDump, EnsembleStorage } from './common.ts';
 import type { HistoryEntry, Workspace } from './types.ts';
@@ -47,6 +49,116 @@ export interface ImportReport {
 	readonly members: number;
 	/** Members of the export with no account here (matched by id, then by e-mail). */
 	readonly skippedMembers: readonly string[];
+}
+
+/** A hand-edited or foreign export that would store something the API never would. */
+class ImportError extends Error {}
+
+const Id = Type.String({ pattern: ID_PATTERN.source });
+const MaybeId = Type.Union([Id, Type.Null()]);
+const Time = Type.Number({ minimum: 0 });
+const Seq = Type.Integer({ minimum: 0 });
+const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' });
+/** As the API takes them: a workspace name (WorkspaceName), an upload's base name (no path, no control characters). */
+const WorkspaceName = Type.String({ minLength: 1, maxLength: 100, pattern: String.raw`\S` });
+const FILE_CHAR = String.raw`[^\u0000-\u001f\u007f/\\]`;
+const DatasetName = Type.String({
+	maxLength: 200,
+	pattern: `^${FILE_CHAR}*${String.raw`\S`}${FILE_CHAR}*$`
+});
+
+/** The shape of an export, with every id and name checked as the API checks them. */
+const ExportSchema = Type.Object({
+	workspace: Type.Object({ id: Id, name: WorkspaceName, createdAt: Time }),
+	members: Type.Array(
+		Type.Object({
+			userId: Id,
+			email: Type.Union([Type.String({ maxLength: 254 }), Type.Null()]),
+			name: Type.Union([Type.String({ maxLength: 100 }), Type.Null()]),
+			role: Type.Union([Type.Literal('owner'), Type.Literal('editor'), Type.Literal('viewer')]),
+			joinedAt: Time
+		})
+	),
+	documents: Type.Array(
+		Type.Object({
+			doc: Type.String({ maxLength: 200 }),
+			snapshot: Type.Union([Base64, Type.Null()]),
+			snapshotSeq: Seq,
+			updates: Type.Array(Type.Object({ seq: Seq, author: MaybeId, at: Time, update: Base64 })),
+			history: Type.Array(Type.Object({ seq: Seq, author: MaybeId, at: Time, bytes: Seq }))
+		})
+	),
+	datasets: Type.Array(
+		Type.Object({
+			id: Id,
+			name: DatasetName,
+			createdBy: MaybeId,
+			createdAt: Time,
+			content: Base64
+		})
+	)
+});
+
+/** `/documents/1/doc` → `documents[1].doc` */
+function entryName(instancePath: string): string {
+	return instancePath
+		.split('/')
+		.filter(Boolean)
+		.map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+		.join('');
+}
+
+function valueAt(data: unknown, instancePath: string): unknown {
+	let at: unknown = data;
+	for (const part of instancePath.split('/').filter(Boolean)) {
+		at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[part] : undefined;
+	}
+	return at;
+}
+
+/**
+ * Checks a parsed export file before anything is stored: its format, then every
+ * id, document name and data set name as the API would (a hand-edited file with
+ * `run/../../params` or a data set id `../../x` is refused, naming the entry).
+ */
+function checkExport(data: unknown): WorkspaceExport {
+	const head = data as Partial<WorkspaceExport> | null;
+	if (
+		typeof head !== 'object' ||
+		head === null ||
+		head.format !== EXPORT_FORMAT ||
+		head.version !== EXPORT_VERSION
+	) {
+		throw new ImportError(
+			`not an Ensemble workspace export (format ${String(head?.format)} ${String(head?.version)})`
+		);
+	}
+	const first = Value.Errors(ExportSchema, data)[0];
+	if (first) {
+		const where = entryName(first.instancePath) || 'the file';
+		const value = valueAt(data, first.instancePath);
+		const shown = typeof value === 'string' ? ` "${value.slice(0, 80)}"` : '';
+		throw new ImportError(`${where}${shown}: ${first.message}; nothing was imported`);
+	}
+	const checked = data as WorkspaceExport;
+	const docs = new Set<string>();
+	for (const [i, d] of checked.documents.entries()) {
+		if (parseDocName(d.doc) === null) {
+			throw new ImportError(
+				`documents[${i}].doc "${d.doc.slice(0, 80)}" is not a document name (params, code, live or run/{id}); nothing was imported`
+			);
+		}
+		if (docs.has(d.doc))
+			throw new ImportError(`documents[${i}].doc "${d.doc}" appears twice; nothing was imported`);
+		docs.add(d.doc);
+	}
+	const datasets = new Set<string>();
+	for (const [i, d] of checked.datasets.entries()) {
+		if (datasets.has(d.id))
+			throw new ImportError(`datasets[${i}].id "${d.id}" appears twice; nothing was imported`);
+		datasets.add(d.id);
+	}
+	return checked;
 }
 
 export async function exportWorkspace(
@@ -113,14 +225,10 @@ export async function exportWorkspace(
  */
 export async function importWorkspace(
 	storage: EnsembleStorage,
-	data: WorkspaceExport,
+	raw: unknown,
 	options: { asWorkspace?: WorkspaceId } = {}
 ): Promise<ImportReport> {
-	if (data.format !== EXPORT_FORMAT || data.version !== EXPORT_VERSION) {
-		throw new Error(
-			`not an Ensemble workspace export (format ${String(data.format)} ${String(data.version)})`
-		);
-	}
+	const data = checkExport(raw);
 	const id = options.asWorkspace ?? data.workspace.id;
 	if (await storage.getWorkspace(id)) throw new Error(`workspace ${id} already exists`);
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,31 @@ describe('the ensemble command', () => {
 			'/api/workspaces/copyOfExported/state'
 		);
 		expect(state.body.state.hyperparameters.learning_rate).toBe(0.01);
+	});
+
+	it('[XFER3] import refuses a hand-edited export naming the bad entry, and stores nothing', async () => {
+		const data = await dir();
+		const s = await startTestServer({ dataDir: data });
+		const owner = s.client();
+		await owner.signup('Olivia', 'olivia@example.com');
+		const ws = await owner.createWorkspace('Exported');
+		await s.close();
+		const file = join(data, 'export.json');
+		expect((await ensemble(data, ['export', ws.id, file])).code).toBe(0);
+		const exported = JSON.parse(await readFile(file, 'utf8')) as {
+			documents: Array<{ doc: string }>;
+		};
+		const first = exported.documents[0];
+		if (!first) throw new Error('the export has no documents');
+		first.doc = 'run/../../params';
+		await writeFile(file, JSON.stringify(exported));
+		const refused = await ensemble(data, ['import', file, '--as', 'edited']);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toMatch(
+			/documents\[0\]\.doc "run\/\.\.\/\.\.\/params" is not a document name/
+		);
+		const list = await ensemble(data, ['list-workspaces']);
+		expect(list.stdout).not.toContain('edited');
 	});
 
 	it('[CLI3] usage errors exit 2 with a message', async () => {

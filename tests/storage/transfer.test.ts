@@ -108,8 +108,84 @@ describe('workspace export and import', () => {
 		cleanups.push(() => empty.close());
 		await expect(importWorkspace(empty, data)).rejects.toThrow(/no owner/);
 		expect(await empty.listWorkspaces()).toEqual([]);
-		await expect(
-			importWorkspace(empty, { ...data, format: 'other' } as unknown as WorkspaceExport)
-		).rejects.toThrow(/not an Ensemble/);
+		await expect(importWorkspace(empty, { ...data, format: 'other' })).rejects.toThrow(
+			/not an Ensemble/
+		);
+	});
+
+	it('[XFER3] a hand-edited export with a bad id or document name is refused, naming the entry, and nothing is stored', async () => {
+		const source = new MemoryStorage();
+		cleanups.push(() => source.close());
+		const { owner, workspace } = await populated(source);
+		const good = JSON.parse(
+			JSON.stringify(await exportWorkspace(source, workspace))
+		) as WorkspaceExport;
+		const edits: Array<[string, (d: WorkspaceExport) => unknown, RegExp]> = [
+			[
+				'a document name that climbs out of the workspace',
+				(d) => ({ ...d, documents: [{ ...d.documents[0], doc: 'run/../../params' }] }),
+				/documents\[0\]\.doc "run\/\.\.\/\.\.\/params"/
+			],
+			[
+				'a document that is none of the schema',
+				(d) => ({ ...d, documents: [...d.documents, { ...d.documents[0], doc: 'secrets' }] }),
+				/documents\[2\]\.doc "secrets" is not a document name/
+			],
+			[
+				'a data set id with a path',
+				(d) => ({ ...d, datasets: [{ ...d.datasets[0], id: '../../x' }] }),
+				/datasets\[0\]\.id "\.\.\/\.\.\/x"/
+			],
+			[
+				'a data set name with a path',
+				(d) => ({ ...d, datasets: [{ ...d.datasets[0], name: '../etc/passwd' }] }),
+				/datasets\[0\]\.name/
+			],
+			[
+				'a workspace id with a slash',
+				(d) => ({ ...d, workspace: { ...d.workspace, id: 'a/b' } }),
+				/workspace\.id "a\/b"/
+			],
+			[
+				'a member id that is a path',
+				(d) => ({ ...d, members: [{ ...d.members[0], userId: '..' }] }),
+				/members\[0\]\.userId "\.\."/
+			],
+			[
+				'an update author that is not an id',
+				(d) => ({
+					...d,
+					documents: d.documents.map((doc) => ({
+						...doc,
+						updates: doc.updates.map((u) => ({ ...u, author: 'x y' }))
+					}))
+				}),
+				/documents\[0\]\.updates\[0\]\.author "x y"/
+			],
+			[
+				'a role that does not exist',
+				(d) => ({ ...d, members: [{ ...d.members[0], role: 'admin' }] }),
+				/members\[0\]\.role/
+			],
+			[
+				'the same data set twice',
+				(d) => ({ ...d, datasets: [d.datasets[0], d.datasets[0]] }),
+				/datasets\[1\]\.id "d1" appears twice/
+			]
+		];
+		const target = new MemoryStorage();
+		cleanups.push(() => target.close());
+		await target.createUser(owner);
+		for (const [what, edit, message] of edits) {
+			const bad = edit(good);
+			await expect(importWorkspace(target, bad), what).rejects.toThrow(message);
+			await expect(
+				importWorkspace(target, bad, { asWorkspace: 'fresh1' as WorkspaceId }),
+				what
+			).rejects.toThrow(/nothing was imported/);
+			expect(await target.listWorkspaces(), what).toEqual([]);
+		}
+		// The unedited file still imports.
+		expect((await importWorkspace(target, good)).workspace).toBe(workspace);
 	});
 });
