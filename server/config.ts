@@ -24,6 +24,8 @@ export interface Config {
 	readonly signup: 'open' | 'invite-only';
 	readonly logLevel: LogLevel;
 	readonly maxMessageBytes: number;
+	/** Bytes of updates waiting for storage, over all documents, before writers get 1013. */
+	readonly maxUnstoredBytes: number;
 	/** Trust X-Forwarded-* headers (behind a reverse proxy). */
 	readonly trustProxy: boolean;
 	readonly sessionTtlMs: number;
@@ -90,6 +92,11 @@ export const VARIABLES: readonly Variable[] = [
 		name: 'MAX_MESSAGE_BYTES',
 		default: '10485760',
 		help: 'largest WebSocket message (close 1009 above)'
+	},
+	{
+		name: 'MAX_UNSTORED_BYTES',
+		default: '67108864',
+		help: 'bytes of changes held in memory while storage is down or slow, over all documents; writers beyond it are closed with 1013 and retry'
 	},
 	{
 		name: 'TRUST_PROXY',
@@ -231,6 +238,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		maxMessageBytes:
 			overrides.maxMessageBytes ??
 			int(env, 'MAX_MESSAGE_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+		maxUnstoredBytes:
+			overrides.maxUnstoredBytes ??
+			int(env, 'MAX_UNSTORED_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
 		trustProxy: overrides.trustProxy ?? bool(env, 'TRUST_PROXY'),
 		sessionTtlMs: overrides.sessionTtlMs ?? int(env, 'SESSION_DAYS', 30, 1, 3650) * DAY,
 		inviteTtlMs: overrides.inviteTtlMs ?? int(env, 'INVITE_DAYS', 7, 1, 365) * DAY,

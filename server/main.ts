@@ -119,8 +119,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		bus: timed(bus, { publish: 'publish' }, metrics.busLatency),
 		clock,
 		logger: logger.child({ part: 'relay' }),
-		limits: { maxMessageBytes: config.maxMessageBytes }
+		limits: { maxMessageBytes: config.maxMessageBytes, maxUnstoredBytes: config.maxUnstoredBytes }
 	});
+	// Not ready while a document's changes are not being stored (DURABLE1).
+	readiness.checks.push({ name: 'storing', check: () => Promise.resolve(relay.storing()) });
 	metrics.attachRelay(relay);
 	const compat = new CompatServer({ relay, clock, logger, limits: compatLimits });
 	const training = new TrainingService({

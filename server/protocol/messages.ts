@@ -12,8 +12,18 @@ export const MessageType = {
 	 * covers is durably stored. Sent to an opted-in connection after a durable write
 	 * that included its updates, and once after its initial sync.
 	 */
-	saved: 100
+	saved: 100,
+	/**
+	 * Extension: `[101, varUint(state)]`, the document's storage: 0 changes are
+	 * being stored, 1 they are not (storage failed or has not answered for
+	 * `storeStallMs`): nothing is acknowledged until a 0 follows. Sent to an
+	 * opted-in connection when it changes, and on connect while it is 1.
+	 */
+	storage: 101
 } as const;
+
+/** Values of the `storage` message. */
+export const StorageState = { storing: 0, notStoring: 1 } as const;
 
 /** Query parameter that opts a connection into the saved acknowledgement. */
 export const ACK_PARAM = 'ack';

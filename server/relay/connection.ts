@@ -50,6 +50,7 @@ export class Connection {
 
 	readonly #host: { current: ConnectionHost | null } = { current: null };
 	readonly #queue: Uint8Array[] = [];
+	#queuedBytes = 0;
 	readonly #bucket: TokenBucket;
 	readonly #limits: RelayLimits;
 	readonly #clock: Clock;
@@ -99,6 +100,7 @@ export class Connection {
 	/** The room is ready: handle what arrived meanwhile, then everything as it comes. */
 	attach(host: ConnectionHost): void {
 		this.#host.current = host;
+		this.#queuedBytes = 0;
 		for (const message of this.#queue.splice(0)) {
 			if (this.closed) return;
 			this.#handle(message, host);
@@ -173,8 +175,14 @@ export class Connection {
 		this.lastActive = now;
 		const host = this.#host.current;
 		if (host) this.#handle(bytes, host);
-		else if (this.#queue.length < MAX_QUEUED) this.#queue.push(bytes);
-		else this.close(CloseCode.tryAgainLater, 'document still loading');
+		else if (
+			this.#queue.length < MAX_QUEUED &&
+			this.#queuedBytes + bytes.length <=
+				Math.max(this.#limits.maxLoadingBytes, this.#limits.maxMessageBytes)
+		) {
+			this.#queue.push(bytes);
+			this.#queuedBytes += bytes.length;
+		} else this.close(CloseCode.tryAgainLater, 'document still loading');
 	}
 
 	#handle(bytes: Uint8Array, host: ConnectionHost): void {

@@ -2,7 +2,7 @@
 // once and sent as-is to every recipient.
 
 import * as encoding from 'lib0/encoding';
-import { MessageType } from '../protocol/messages.ts';
+import { MessageType, StorageState } from '../protocol/messages.ts';
 
 const SYNC_STEP1 = 0;
 const SYNC_STEP2 = 1;
@@ -62,3 +62,11 @@ export function savedFrame(stateVector: Uint8Array): Uint8Array {
 }
 
 export const SyncStep = { step1: SYNC_STEP1, step2: SYNC_STEP2, update: SYNC_UPDATE } as const;
+
+/** Whether the document's changes are being stored (the `storage` extension). */
+export function storageFrame(storing: boolean): Uint8Array {
+	return frame((e) => {
+		encoding.writeVarUint(e, MessageType.storage);
+		encoding.writeVarUint(e, storing ? StorageState.storing : StorageState.notStoring);
+	});
+}

@@ -10,6 +10,17 @@ export interface RelayLimits {
 	readonly maxAwarenessBytes: number;
 	/** A room refuses client updates (closing with 1013) while this many wait to be stored. */
 	readonly maxUnstoredUpdates: number;
+	/**
+	 * Bytes of updates waiting to be stored, over all rooms of the process; an
+	 * update that would go past it closes its sender with 1013 (MAX_UNSTORED_BYTES).
+	 */
+	readonly maxUnstoredBytes: number;
+	/** Bytes of messages held per connection while its document loads; more closes with 1013. */
+	readonly maxLoadingBytes: number;
+	/** Clients of a room waiting for a sync reply while storage is behind; more close with 1013. */
+	readonly maxSyncWaiters: number;
+	/** A store write unanswered this long counts as failing: clients are told, /readyz is 503. */
+	readonly storeStallMs: number;
 	/** A socket whose unsent output exceeds this is closed with 1013 (slow consumer). */
 	readonly maxBufferedBytes: number;
 	/** Awareness changes of a room are merged and sent once per this many ms. */
@@ -31,6 +42,10 @@ export const DEFAULT_LIMITS: RelayLimits = {
 	messagesPerSecond: 200,
 	messageBurst: 1000,
 	maxBufferedBytes: 16 * 1024 * 1024,
+	maxUnstoredBytes: 64 * 1024 * 1024,
+	maxLoadingBytes: 16 * 1024 * 1024,
+	maxSyncWaiters: 1000,
+	storeStallMs: 1000,
 	awarenessTickMs: 20,
 	awarenessRenewalMs: 2000,
 	compactAfterUpdates: 1000,

@@ -61,6 +61,8 @@ export class Relay implements RelayApi {
 	readonly #limits: RelayLimits;
 	readonly #idleUnloadMs: number;
 	readonly #stats: MutableStats = newStats();
+	/** Bytes waiting to be stored over all rooms (`maxUnstoredBytes`). */
+	readonly #unstored = { bytes: 0 };
 	readonly #rooms = new Map<RoomName, LoadedRoom>();
 	/** Every open connection, also those whose document is still loading (roles apply to them too). */
 	readonly #connections = new Set<Connection>();
@@ -128,8 +130,9 @@ export class Relay implements RelayApi {
 				loaded.room.addConnection(conn);
 			},
 			(err: unknown) => {
+				// Storage or the bus did not answer: retryable, the client reconnects (DURABLE3).
 				this.#logger.error({ err: String(err), room: roomName(key) }, 'loading a document failed');
-				conn.close(CloseCode.internalError, 'could not load the document');
+				conn.close(CloseCode.tryAgainLater, 'could not load the document; try again');
 			}
 		);
 	}
@@ -199,6 +202,15 @@ export class Relay implements RelayApi {
 		return { ...this.#stats, documentsLoaded: this.#rooms.size };
 	}
 
+	/**
+	 * False while some room's changes are not being stored (its last write failed
+	 * or has not answered for `storeStallMs`): /readyz is 503 meanwhile (DURABLE1).
+	 */
+	storing(): boolean {
+		for (const { room } of this.#rooms.values()) if (room.notStoring) return false;
+		return true;
+	}
+
 	/** Mean store latency in ms over all writes so far (for /metrics). */
 	meanStoreMs(): number {
 		return this.#stats.updatesStored === 0 ? 0 : this.#stats.storeMs / this.#stats.updatesStored;
@@ -260,6 +272,7 @@ export class Relay implements RelayApi {
 			logger: this.#logger,
 			limits: this.#limits,
 			stats: this.#stats,
+			unstored: this.#unstored,
 			publishUpdate: (u) => docBus.publish(BusKind.update, u),
 			publishAwareness: (u) => docBus.publish(BusKind.awareness, u),
 			maybeIdle: (r) => this.#maybeIdle(r),

@@ -21,6 +21,7 @@ import type { DocBusRoom } from './docBus.ts';
 import {
 	permissionDeniedFrame,
 	savedFrame,
+	storageFrame,
 	syncStep1Frame,
 	syncStep2Frame,
 	updateFrame
@@ -63,6 +64,8 @@ export interface RoomDeps {
 	readonly logger: Logger;
 	readonly limits: RelayLimits;
 	readonly stats: MutableStats;
+	/** Bytes waiting to be stored over all rooms of the process (`maxUnstoredBytes`). */
+	readonly unstored: { bytes: number };
 	/** A stored update, for the other processes. */
 	publishUpdate(update: Uint8Array): void;
 	publishAwareness(update: Uint8Array): void;
@@ -94,6 +97,9 @@ export class Room implements ConnectionHost, DocBusRoom {
 	readonly #syncWaiters: SyncWaiter[] = [];
 	#ackWaiters = new Set<Connection>();
 	#fullSync: Uint8Array | null = null;
+	/** Storage failed or stalled on this room's last write (DURABLE1). */
+	#notStoring = false;
+	#stallTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(deps: RoomDeps) {
 		this.deps = deps;
@@ -123,6 +129,11 @@ export class Room implements ConnectionHost, DocBusRoom {
 		return this.#flight === null && this.#pending.length === 0;
 	}
 
+	/** Storage failed or has not answered for `storeStallMs`: nothing is being saved. */
+	get notStoring(): boolean {
+		return this.#notStoring;
+	}
+
 	get idle(): boolean {
 		return this.conns.size === 0 && this.handles === 0 && this.durable;
 	}
@@ -130,6 +141,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 	addConnection(conn: Connection): void {
 		this.conns.add(conn);
 		conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+		if (this.#notStoring && conn.options.ack) conn.send(storageFrame(false));
 		this.presence.sendAll(conn);
 		conn.attach(this);
 	}
@@ -139,13 +151,19 @@ export class Room implements ConnectionHost, DocBusRoom {
 	onSyncStep1(conn: Connection, stateVector: Uint8Array): void {
 		// A new client must not receive state that is not durable yet (RELAY3).
 		if (this.durable) this.#answerSync(conn, stateVector);
+		else if (this.#syncWaiters.length >= this.deps.limits.maxSyncWaiters)
+			conn.close(CloseCode.tryAgainLater, 'too many clients waiting for storage');
 		else this.#syncWaiters.push({ conn, stateVector });
 	}
 
 	onClientUpdate(conn: Connection, update: Uint8Array): void {
 		const shape = validateUpdateV1(update);
 		if (!isEmptyUpdate(shape)) {
-			if (this.#pending.length >= this.deps.limits.maxUnstoredUpdates) {
+			const { limits, unstored } = this.deps;
+			if (
+				this.#pending.length >= limits.maxUnstoredUpdates ||
+				unstored.bytes + update.length > limits.maxUnstoredBytes
+			) {
 				// Storage is not keeping up (or is down): refuse rather than grow without bound.
 				conn.close(CloseCode.tryAgainLater, 'changes cannot be stored right now');
 				return;
@@ -158,7 +176,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 			} catch (err) {
 				// Validation let through an update Yjs could not apply; the doc may be
 				// damaged, so nothing of this transaction is kept and the room reloads.
-				this.#pending.length = before;
+				this.#discard(before);
 				this.deps.logger.error(
 					{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
 					'a validated update failed to apply; reloading the document'
@@ -265,9 +283,11 @@ export class Room implements ConnectionHost, DocBusRoom {
 	destroy(): void {
 		if (this.#retryTimer) clearTimeout(this.#retryTimer);
 		this.#retryTimer = null;
+		if (this.#stallTimer) clearTimeout(this.#stallTimer);
+		this.#stallTimer = null;
 		for (const p of this.#pending)
 			p.done?.reject(new Error('document unloaded before it was stored'));
-		this.#pending = [];
+		this.#discard(0);
 		this.presence.destroy();
 		this.doc.destroy();
 	}
@@ -305,7 +325,26 @@ export class Room implements ConnectionHost, DocBusRoom {
 			author = origin.author;
 		}
 		this.#pending.push({ update, author, conn, at: this.deps.clock.now() });
+		this.deps.unstored.bytes += update.length;
 		this.#scheduleFlush();
+	}
+
+	/** Drops queued updates from index `from` on (never stored: their bytes no longer count). */
+	#discard(from: number): void {
+		for (const p of this.#pending.slice(from)) this.deps.unstored.bytes -= p.update.length;
+		this.#pending.length = from;
+	}
+
+	/** Tells opted-in clients when storage stops or starts taking this room's changes. */
+	#setStoring(storing: boolean): void {
+		if (this.#stallTimer) clearTimeout(this.#stallTimer);
+		this.#stallTimer = null;
+		if (this.#notStoring === !storing) return;
+		this.#notStoring = !storing;
+		if (!storing) this.deps.logger.warn({ room: this.deps.name }, 'changes are not being stored');
+		else this.deps.logger.info({ room: this.deps.name }, 'storing changes again');
+		const frame = storageFrame(storing);
+		for (const conn of this.conns) if (conn.options.ack) conn.send(frame);
 	}
 
 	#scheduleFlush(): void {
@@ -320,6 +359,12 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	#flush(): Promise<void> {
 		if (this.#flight || this.#pending.length === 0) return Promise.resolve();
+		// A write that does not answer counts as failing once it is late (DURABLE1).
+		this.#stallTimer ??= setTimeout(() => {
+			this.#stallTimer = null;
+			if (this.#flight) this.#setStoring(false);
+		}, this.deps.limits.storeStallMs);
+		this.#stallTimer.unref?.();
 		this.#flight = this.#write().finally(() => {
 			this.#flight = null;
 			this.#afterFlight();
@@ -357,6 +402,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 				},
 				'storing updates failed; they stay in memory, unrelayed and unacknowledged, and are retried'
 			);
+			this.#setStoring(false);
 			this.#pending = batch.concat(this.#pending);
 			this.#syncWaiters.unshift(...syncs.map(({ conn, stateVector }) => ({ conn, stateVector })));
 			for (const conn of acks) this.#ackWaiters.add(conn);
@@ -374,6 +420,8 @@ export class Room implements ConnectionHost, DocBusRoom {
 			return;
 		}
 		this.#retryMs = this.deps.limits.storeRetryMs;
+		for (const p of batch) this.deps.unstored.bytes -= p.update.length;
+		this.#setStoring(true);
 		stats.updatesStored += batch.length;
 		stats.storeMs += this.deps.clock.now() - started;
 		this.logLength += batch.length;

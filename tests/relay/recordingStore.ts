@@ -16,6 +16,9 @@ export class RecordingStore implements DocumentStore {
 	delayMs = 0;
 	loadDelayMs = 0;
 	failing: Error | null = null;
+	loadFailing: Error | null = null;
+	/** While set, appends wait for it (a stalled database: no answer, no error). */
+	#stall: Promise<void> | null = null;
 	appended = 0;
 	loads = 0;
 	compactions = 0;
@@ -26,6 +29,7 @@ export class RecordingStore implements DocumentStore {
 
 	async appendUpdates(records: readonly UpdateRecord[]): Promise<number[]> {
 		if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+		if (this.#stall) await this.#stall;
 		if (this.failing) {
 			this.events.push('append-failed');
 			throw this.failing;
@@ -36,8 +40,19 @@ export class RecordingStore implements DocumentStore {
 		return seqs;
 	}
 
+	/** Appends stop answering until the returned function is called. */
+	stall(): () => void {
+		let release = (): void => {};
+		this.#stall = new Promise<void>((resolve) => (release = resolve));
+		return () => {
+			this.#stall = null;
+			release();
+		};
+	}
+
 	async loadDoc(room: RoomName): Promise<LoadedDoc> {
 		this.loads++;
+		if (this.loadFailing) throw this.loadFailing;
 		if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
 		return this.inner.loadDoc(room);
 	}

@@ -9,7 +9,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { readAuthMessage } from 'y-protocols/auth';
 import { describeClose, isFinalClose } from '$shared/closeCodes.ts';
-import { ACK_PARAM, MessageType } from '$shared/messages.ts';
+import { ACK_PARAM, MessageType, StorageState } from '$shared/messages.ts';
 import type { DocName } from '$shared/docs.ts';
 import { LOCAL_PREFIX } from '../local.ts';
 import { PendingChanges } from './pending.ts';
@@ -47,6 +47,8 @@ export class DocConnection {
 	refused = $state<string | null>(null);
 	/** Writes are refused: our role lacks this document's write permission. */
 	readOnly = $state(false);
+	/** The server says it cannot store this document's changes right now (storage down or stalled). */
+	notStoring = $state(false);
 	/** Why the last connection dropped, while reconnecting (retryable closes). */
 	dropped = $state<string | null>(null);
 
@@ -76,12 +78,19 @@ export class DocConnection {
 			this.pending = this.pendingChanges.count;
 			if (this.pending === 0) this.refused = null;
 		};
+		handlers[MessageType.storage] = (_encoder, decoder) => {
+			this.notStoring = decoding.readVarUint(decoder) === StorageState.notStoring;
+		};
 		handlers[MessageType.auth] = (_encoder: encoding.Encoder, decoder) => {
 			readAuthMessage(decoder, this.doc, (_doc, reason) => this.onPermissionDenied(reason));
 		};
 		this.provider.on('status', ({ status }) => {
 			this.connected = status === 'connected';
-			if (status !== 'connected') this.synced = false;
+			if (status !== 'connected') {
+				this.synced = false;
+				// A new connection is told again if storage is still out.
+				this.notStoring = false;
+			}
 			if (status === 'disconnected') this.forgetRemoteClocks();
 		});
 		this.provider.on('sync', (synced) => {

@@ -4,7 +4,8 @@
 import type { DocName } from '$shared/docs.ts';
 import { DocConnection } from './connection.svelte.ts';
 
-export type SyncState = 'closed' | 'offline' | 'connecting' | 'refused' | 'saving' | 'saved';
+export type SyncState =
+	'closed' | 'offline' | 'not-saving' | 'connecting' | 'refused' | 'saving' | 'saved';
 
 const DOCS = ['params', 'code', 'live'] as const satisfies readonly DocName[];
 
@@ -68,6 +69,8 @@ export class WorkspaceConnection {
 	get state(): SyncState {
 		if (this.closed) return 'closed';
 		if (!this.online) return 'offline';
+		// Before 'connecting': while storage is out a new connection's sync waits for it.
+		if (this.docs.some((d) => d.connected && d.notStoring)) return 'not-saving';
 		if (!this.docs.every((d) => d.connected && d.synced)) return 'connecting';
 		if (this.refused) return 'refused';
 		return this.pending > 0 ? 'saving' : 'saved';
