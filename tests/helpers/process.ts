@@ -58,7 +58,8 @@ export async function spawnServer(
 			);
 		}),
 		'the child server to listen',
-		15_000
+		// Generous: on a machine shared by several test runs a start has taken 14 s.
+		60_000
 	);
 	const url = `http://127.0.0.1:${port}`;
 	return { child, port, url, wsUrl: `ws://127.0.0.1:${port}`, exited, lines };
