@@ -12,6 +12,7 @@ import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-proto
 import type { Logger } from '../runtime.ts';
 import {
 	applyAwarenessEntries,
+	encodeAwarenessEntries,
 	parseAwarenessUpdate,
 	stamp,
 	type AwarenessEntry
@@ -66,6 +67,9 @@ export class Presence {
 		// 'update' reports every applied entry (renewals too), 'change' only real changes.
 		this.awareness.on('update', (change: AwarenessChange, origin: unknown) => {
 			this.#allFrame = null;
+			// A state that timed out (its process died) leaves no owner behind:
+			// whoever reconnects with that client ID may claim it (PRES6).
+			if (origin === 'timeout') for (const id of change.removed) this.#forgetRemote(id);
 			for (const ids of [change.added, change.updated, change.removed])
 				this.#renewed.mark(ids, origin);
 			this.#scheduleRenewals();
@@ -88,6 +92,11 @@ export class Presence {
 				// Unowned but present: set by server-side code (compat) — not claimable.
 				if (entry.state === null || this.awareness.states.has(entry.clientID)) continue;
 				this.#claim(entry.clientID, conn);
+				if (this.#nudged(conn, entry)) continue;
+			} else if (owner === REMOTE_PRESENCE) {
+				if (entry.state === null || !this.#mayTakeOverRemote(conn, entry.clientID)) continue;
+				this.#claim(entry.clientID, conn);
+				if (this.#nudged(conn, entry)) continue;
 			} else if (owner !== conn) {
 				if (!this.#mayTakeOver(owner, conn, entry.clientID, entry.clock)) continue;
 				owner.clientIds.delete(entry.clientID);
@@ -110,6 +119,7 @@ export class Presence {
 		const owner = this.#owners.get(clientID);
 		if (owner === undefined) return this.awareness.states.has(clientID);
 		if (owner === conn) return false;
+		if (owner === REMOTE_PRESENCE) return !this.#mayTakeOverRemote(conn, clientID);
 		return !this.#mayTakeOver(owner, conn, clientID, clock);
 	}
 
@@ -130,6 +140,43 @@ export class Presence {
 	): owner is Connection {
 		if (owner === REMOTE_PRESENCE || owner.identity.id !== conn.identity.id) return false;
 		return conn.clientIds.size === 0 || clock > (this.awareness.meta.get(clientID)?.clock ?? 0);
+	}
+
+	/**
+	 * A person whose process died reconnects here with the same client ID, while
+	 * this process still holds the state the dead process published (until it
+	 * times out) (PRES6). Only the same user may take it: the state carries the
+	 * identity its process stamped. Echoes of it from that user's other tabs
+	 * (which own their own client ID already) do not move it.
+	 */
+	#mayTakeOverRemote(conn: Connection, clientID: number): boolean {
+		if (conn.clientIds.size > 0) return false;
+		const state = this.awareness.states.get(clientID) as { user?: { id?: unknown } } | undefined;
+		return state === undefined || state.user?.id === conn.identity.id;
+	}
+
+	/**
+	 * A reconnecting client re-sends its state at the clock it had, which this
+	 * process and its clients may already hold, or have passed by one when the
+	 * state was removed or timed out: applied as it is, nobody would take it.
+	 * The connection is sent a removal of its own state instead, newer than any
+	 * of those clocks; y-protocols answers that at once with its current state
+	 * one clock later ("I am still here"), which everyone applies (PRES6).
+	 */
+	#nudged(conn: Connection, entry: AwarenessEntry): boolean {
+		const known = this.awareness.meta.get(entry.clientID)?.clock;
+		if (known === undefined || entry.clock > known + 1) return false;
+		const removal = {
+			clientID: entry.clientID,
+			clock: Math.max(entry.clock, known) + 1,
+			state: null
+		};
+		conn.send(awarenessFrame(encodeAwarenessEntries([removal])));
+		return true;
+	}
+
+	#forgetRemote(clientID: number): void {
+		if (this.#owners.get(clientID) === REMOTE_PRESENCE) this.#owners.delete(clientID);
 	}
 
 	#claim(clientID: number, conn: Connection): void {
