@@ -4,8 +4,7 @@ import type { Config } from '../config.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { WebSocket } from 'ws';
 import type { Identity, PresentUser, RelayApi } from '../relay/api.ts';
-import type { UserId, WorkspaceId } from '../protocol/ids.ts';
-import type { Role } from '../protocol/roles.ts';
+import type { WorkspaceId } from '../protocol/ids.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Invites } from '../auth/invites.ts';
 import type { Mailer } from '../auth/mailer.ts';
@@ -21,7 +20,7 @@ export interface Readiness {
 	readonly checks: Array<{ name: string; check: () => Promise<boolean> }>;
 }
 
-/** The seed-protocol layer (server/compat): its connections follow role changes too. */
+/** The seed-protocol layer (server/compat); its connections follow role changes through the relay. */
 export interface CompatHandler {
 	handleConnection(
 		socket: WebSocket,
@@ -29,7 +28,6 @@ export interface CompatHandler {
 		identity: Identity,
 		query: URLSearchParams
 	): void;
-	setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void>;
 	closeWorkspace(workspace: WorkspaceId): Promise<void>;
 	/** People connected over the JSON protocol (the relay does not count them). */
 	presentUsers(workspace: WorkspaceId): PresentUser[];

@@ -41,6 +41,7 @@ export class CompatServer {
 		{ promise: Promise<CompatRoom>; room: CompatRoom | null }
 	>();
 	#nextClientId = FIRST_CLIENT_ID + Math.floor(Math.random() * 2 ** 20);
+	readonly #offRoles: () => void;
 	#closed = false;
 
 	constructor(options: CompatOptions) {
@@ -48,6 +49,10 @@ export class CompatServer {
 		this.#clock = options.clock;
 		this.#logger = options.logger.child({ component: 'compat' });
 		this.#limits = { ...DEFAULT_COMPAT_LIMITS, ...options.limits };
+		// Role changes made on any process reach this one through the relay (COMPAT14).
+		this.#offRoles = this.#relay.onRoleChange(
+			({ workspace, user, role }) => void this.#setMemberRole(workspace, user, role)
+		);
 	}
 
 	handleConnection(
@@ -84,7 +89,7 @@ export class CompatServer {
 	}
 
 	/** A member's role changed, or they were removed (null): applied to open JSON connections at once. */
-	async setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void> {
+	async #setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void> {
 		const room = await this.#rooms.get(workspace)?.promise.catch(() => null);
 		room?.setMemberRole(user, role);
 	}
@@ -101,6 +106,7 @@ export class CompatServer {
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#offRoles();
 		const rooms = await Promise.allSettled([...this.#rooms.values()].map((e) => e.promise));
 		this.#rooms.clear();
 		for (const r of rooms) {

@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { CloseCode } from '../protocol/closeCodes.ts';
 import { schema, type DocKey } from '../protocol/docs.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
-import { hasPermission, isRole, lowerRole, type Role } from '../protocol/roles.ts';
+import { hasPermission, isRole, lowerRole, type Permission, type Role } from '../protocol/roles.ts';
 import type { DocHandle, PresentUser, RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { CompatLimits, JsonConnection } from './connection.ts';
@@ -63,6 +63,15 @@ function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unkn
 	// Observed through the outbox; a rejection here is handled there.
 	promise.catch(() => undefined);
 	return { promise, resolve, reject };
+}
+
+/** The connection's current role no longer allows the write. */
+class WriteRefused extends Error {
+	readonly role: Role;
+	constructor(role: Role) {
+		super(`a ${role} may not write`);
+		this.role = role;
+	}
 }
 
 /** Who wrote a transaction, when the relay says (duck-typed: the relay's origins are its own). */
@@ -311,7 +320,8 @@ export class CompatRoom {
 			return;
 		}
 		let problem: string | null = null;
-		void this.#write(conn, { workspace: this.workspace, doc: 'params' }, (doc) => {
+		const key: DocKey = { workspace: this.workspace, doc: 'params' };
+		void this.#write(conn, key, 'edit_hyperparameters', (doc) => {
 			problem = writeState(doc, parsed.path, value);
 		}).then(
 			() => {
@@ -328,7 +338,8 @@ export class CompatRoom {
 		}
 		const ops = toOperations(m.ops);
 		let result: ApplyResult | null = null;
-		void this.#write(conn, { workspace: this.workspace, doc: 'code' }, (doc, stored) => {
+		const key: DocKey = { workspace: this.workspace, doc: 'code' };
+		void this.#write(conn, key, 'edit_code', (doc, stored) => {
 			result = this.#text.applyJson(doc, m.file, ops, conn.clientId, m.revision);
 			if (!result.ok) return;
 			const edit = result.edit;
@@ -348,16 +359,24 @@ export class CompatRoom {
 	/**
 	 * A write through the relay, marked as this room's own so the observers know
 	 * who made it and wait for it to be stored. Resolves once stored; rejects after
-	 * telling the connection (and everyone, when storage failed).
+	 * telling the connection (and everyone, when storage failed). The role is
+	 * checked again when the change runs, inside the relay's transaction: a role
+	 * change or removal that arrived meanwhile (from any process) stops it
+	 * (COMPAT14).
 	 */
 	#write(
 		conn: JsonConnection,
 		key: DocKey,
+		permission: Permission,
 		change: (doc: Y.Doc, stored: Promise<void>) => void
 	): Promise<void> {
 		const stored = deferred();
 		let ran = false;
 		const written = this.#deps.relay.write(key, conn.identity.id, (doc) => {
+			if (conn.closed || !hasPermission(conn.identity.role, permission)) {
+				// Nothing changes, so nothing is stored or relayed.
+				throw new WriteRefused(conn.identity.role);
+			}
 			ran = true;
 			doc._transaction?.meta.set(COMPAT_WRITE, {
 				room: this,
@@ -371,6 +390,10 @@ export class CompatRoom {
 			(err: unknown) => stored.reject(err)
 		);
 		return written.catch((err: unknown) => {
+			if (err instanceof WriteRefused) {
+				conn.error('forbidden', `a ${err.role} may not make this change`);
+				throw err;
+			}
 			this.#log.error(
 				{ err: String(err), doc: key.doc, user: conn.identity.id, ran },
 				'compat write failed'

@@ -63,6 +63,13 @@ export interface PresentUser {
 	readonly last_active: number;
 }
 
+/** A member's new role in a workspace; null: removed. */
+export interface RoleChange {
+	readonly workspace: WorkspaceId;
+	readonly user: UserId;
+	readonly role: Role | null;
+}
+
 /** A loaded document kept in memory until released. */
 export interface DocHandle {
 	readonly doc: Y.Doc;
@@ -84,6 +91,13 @@ export interface RelayApi {
 	 * at once, on every process.
 	 */
 	setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void>;
+	/**
+	 * Calls `listener` whenever a role change or removal reaches this process
+	 * (made here or, through the bus, on another), after the relay's own
+	 * connections have it: parts above the relay with connections of their own
+	 * (compat) apply it to theirs (ACCESS4). Returns the unsubscribe function.
+	 */
+	onRoleChange(listener: (change: RoleChange) => void): () => void;
 	/** The workspace was deleted: close its connections with 4404 and unload it. */
 	closeWorkspace(workspace: WorkspaceId): Promise<void>;
 	/**

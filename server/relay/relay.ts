@@ -16,6 +16,7 @@ import type {
 	Identity,
 	PresentUser,
 	RelayApi,
+	RoleChange,
 	RelaySocket,
 	RelayStats
 } from './api.ts';
@@ -71,6 +72,7 @@ export class Relay implements RelayApi {
 	readonly #ready: Promise<unknown>;
 	#unsubscribeControl: (() => void) | null = null;
 	readonly #offGap: () => void;
+	readonly #roleListeners = new Set<(change: RoleChange) => void>();
 	#generation = 0;
 	#closed = false;
 	readonly #heartbeat: ReturnType<typeof setInterval>;
@@ -140,6 +142,11 @@ export class Relay implements RelayApi {
 	async setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void> {
 		this.#applyRole({ workspace, user, role });
 		await this.#publishControl(BusKind.role, { workspace, user, role });
+	}
+
+	onRoleChange(listener: (change: RoleChange) => void): () => void {
+		this.#roleListeners.add(listener);
+		return () => this.#roleListeners.delete(listener);
 	}
 
 	async closeWorkspace(workspace: WorkspaceId): Promise<void> {
@@ -421,14 +428,17 @@ export class Relay implements RelayApi {
 			if (m.origin === this.id) return;
 			this.#stats.busMessagesIn++;
 			const body = JSON.parse(new TextDecoder().decode(m.payload)) as RoleMessage;
-			if (m.kind === BusKind.role) this.#applyRole(body);
-			else if (m.kind === BusKind.closeWorkspace) void this.#closeWorkspaceHere(body.workspace);
+			if (m.kind === BusKind.role && body.user) {
+				const role = isRole(body.role) ? body.role : null;
+				this.#applyRole({ workspace: body.workspace, user: body.user, role });
+			} else if (m.kind === BusKind.closeWorkspace) void this.#closeWorkspaceHere(body.workspace);
 		} catch (err) {
 			this.#logger.error({ err: String(err) }, 'malformed control message on the bus');
 		}
 	}
 
-	#applyRole({ workspace, user, role }: RoleMessage): void {
+	#applyRole(change: RoleChange): void {
+		const { workspace, user, role } = change;
 		for (const conn of [...this.#connections]) {
 			if (conn.key.workspace !== workspace || conn.identity.id !== user) continue;
 			if (!isRole(role)) {
@@ -437,6 +447,13 @@ export class Relay implements RelayApi {
 				conn.setIdentity({ ...conn.identity, role });
 				const loaded = this.#rooms.get(roomName(conn.key));
 				if (loaded?.room.conns.has(conn)) loaded.room.presence.restamp(conn);
+			}
+		}
+		for (const listener of this.#roleListeners) {
+			try {
+				listener(change);
+			} catch (err) {
+				this.#logger.error({ err: String(err), workspace }, 'a role-change listener failed');
 			}
 		}
 	}

@@ -27,6 +27,9 @@ export class FakeRelay implements RelayApi {
 	setMemberRole(): Promise<void> {
 		return Promise.resolve();
 	}
+	onRoleChange(): () => void {
+		return () => {};
+	}
 	closeWorkspace(): Promise<void> {
 		return Promise.resolve();
 	}

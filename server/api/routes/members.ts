@@ -106,7 +106,6 @@ export function memberRoutes(app: FastifyInstance, ctx: AppContext): void {
 			const updated: Member = { ...target, role };
 			await ctx.storage.putMember(updated);
 			await ctx.relay.setMemberRole(workspace.id, target.userId, role);
-			await ctx.compat?.setMemberRole(workspace.id, target.userId, role);
 			ctx.logger.info(
 				{ workspace: workspace.id, by: user.id, member: target.userId, role },
 				'role changed'
@@ -134,7 +133,6 @@ export function memberRoutes(app: FastifyInstance, ctx: AppContext): void {
 			await keepAnOwner(ctx, access.workspace.id, target, null);
 			await ctx.storage.removeMember(access.workspace.id, target.userId);
 			await ctx.relay.setMemberRole(access.workspace.id, target.userId, null);
-			await ctx.compat?.setMemberRole(access.workspace.id, target.userId, null);
 			ctx.logger.info(
 				{ workspace: access.workspace.id, by: access.user.id, member: target.userId },
 				'member removed'
