@@ -32,7 +32,11 @@ export interface Config {
 	readonly inviteTtlMs: number;
 	/** The built app (served with an SPA fallback when it exists). */
 	readonly staticDir: string;
-	/** Failed sign-ins allowed per account, and per address, in `signInWindowMs`. */
+	/**
+	 * Failed sign-ins allowed in `signInWindowMs` per (account, address), per
+	 * account from addresses it does not know, and per address (rateLimit.ts).
+	 */
+	readonly signInMaxPerPair: number;
 	readonly signInMaxPerAccount: number;
 	readonly signInMaxPerAddress: number;
 	readonly signInWindowMs: number;
@@ -245,7 +249,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		sessionTtlMs: overrides.sessionTtlMs ?? int(env, 'SESSION_DAYS', 30, 1, 3650) * DAY,
 		inviteTtlMs: overrides.inviteTtlMs ?? int(env, 'INVITE_DAYS', 7, 1, 365) * DAY,
 		staticDir: resolve(REPO_ROOT, overrides.staticDir ?? str(env, 'STATIC_DIR') ?? './build'),
-		signInMaxPerAccount: overrides.signInMaxPerAccount ?? 5,
+		signInMaxPerPair: overrides.signInMaxPerPair ?? 5,
+		signInMaxPerAccount: overrides.signInMaxPerAccount ?? 100,
 		signInMaxPerAddress: overrides.signInMaxPerAddress ?? 20,
 		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000,
 		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000),

@@ -148,6 +148,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		invites: new Invites(storage, clock),
 		mailer,
 		signInLimiter: new SignInLimiter(clock, {
+			maxPerPair: config.signInMaxPerPair,
 			maxPerAccount: config.signInMaxPerAccount,
 			maxPerAddress: config.signInMaxPerAddress,
 			windowMs: config.signInWindowMs

@@ -113,9 +113,9 @@ describe('accounts', () => {
 		expect((await right.get('/api/me')).status).toBe(200);
 	});
 
-	it('[AUTH4] failed sign-ins are limited per account, even for the right password afterwards', async () => {
+	it('[AUTH4] failed sign-ins are limited per account and address, even for the right password afterwards', async () => {
 		const clock = new ManualClock();
-		const s = await server({ clock, signInMaxPerAccount: 3 });
+		const s = await server({ clock, signInMaxPerPair: 3 });
 		const address = email('Eve');
 		await s.client().signup('Eve', address, 'the right one');
 		for (let i = 0; i < 3; i++) {

@@ -3,7 +3,13 @@
 // the code before the fix.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
+import {
+	email,
+	makeTeam,
+	ManualClock,
+	startTestServer,
+	type TestServer
+} from '../helpers/server.ts';
 import type { ErrorReply } from '../helpers/http.ts';
 import { upgradeOutcome } from '../helpers/yjs.ts';
 
@@ -86,5 +92,54 @@ describe('the origin check', () => {
 				status: 404
 			});
 		}
+	});
+});
+
+describe('sign-in limits', () => {
+	const PASSWORD = 'the right one';
+	const login = (s: TestServer, address: string, password: string, from: string) =>
+		s
+			.client()
+			.request<ErrorReply>(
+				'POST',
+				'/api/auth/login',
+				{ email: address, password },
+				{ 'x-forwarded-for': from }
+			);
+
+	it('[SEC3] five wrong passwords from one address lock that address out of the account, not its owner at another address', async () => {
+		const clock = new ManualClock();
+		const s = await server({ clock, trustProxy: true });
+		const address = email('Owner');
+		await s.client().signup('Owner', address, PASSWORD);
+		for (let i = 0; i < 5; i++) {
+			expect((await login(s, address, `guess ${i} guess`, '203.0.113.5')).status).toBe(401);
+		}
+		const locked = await login(s, address, PASSWORD, '203.0.113.5');
+		expect(locked.status).toBe(429);
+		expect(locked.body.error.code).toBe('too_many_attempts');
+		expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
+		// The owner, elsewhere, signs in at once.
+		expect((await login(s, address, PASSWORD, '198.51.100.7')).status).toBe(200);
+		clock.advance(16 * 60 * 1000);
+		expect((await login(s, address, PASSWORD, '203.0.113.5')).status).toBe(200);
+	});
+
+	it('[SEC3] guessing one account from many addresses stops at the account limit, except from addresses that signed in to it before', async () => {
+		const s = await server({ trustProxy: true, signInMaxPerAccount: 12 });
+		const address = email('Target');
+		await s.client().signup('Target', address, PASSWORD);
+		expect((await login(s, address, PASSWORD, '198.51.100.7')).status).toBe(200);
+		// Four addresses, three guesses each: under the pair and address limits, at the account's.
+		for (let a = 1; a <= 4; a++) {
+			for (let i = 0; i < 3; i++) {
+				expect((await login(s, address, `guess ${a}.${i}`, `203.0.113.${a}`)).status).toBe(401);
+			}
+		}
+		const fromNew = await login(s, address, PASSWORD, '203.0.113.99');
+		expect(fromNew.status).toBe(429);
+		expect(fromNew.body.error.code).toBe('too_many_attempts');
+		// The owner's known address still gets in.
+		expect((await login(s, address, PASSWORD, '198.51.100.7')).status).toBe(200);
 	});
 });

@@ -113,7 +113,7 @@ export function authRoutes(
 				ctx.signInLimiter.failed(email, request.ip);
 				throw new ApiError(401, 'wrong_credentials', 'Wrong e-mail or password.');
 			}
-			ctx.signInLimiter.succeeded(email);
+			ctx.signInLimiter.succeeded(email, request.ip);
 			const session = await ctx.sessions.create(user.id);
 			setSessionCookie(ctx, request, reply, session.token, session.expiresAt);
 			return { user: publicUser(user) };
