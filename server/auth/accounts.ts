@@ -1,6 +1,7 @@
 // Creating accounts and checking passwords: shared by the HTTP API and the
 // `ensemble` command, so both apply the same rules.
 
+import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Clock } from '../runtime.ts';
 import type { Storage, User } from '../storage/types.ts';
 import { newId, type UserId } from '../protocol/ids.ts';
@@ -12,11 +13,29 @@ export function normalizeEmail(email: string): string {
 	return email.trim().toLowerCase();
 }
 
+/**
+ * Why a new password is refused, in a sentence naming the field, or null. Length
+ * alone lets through "password1" and eight spaces: the commonest passwords
+ * (zxcvbn-ts's ranked list of about 49,000) and passwords made of one repeated
+ * character or only whitespace are refused too.
+ */
 export function passwordProblem(password: string): string | null {
 	if (password.length < MIN_PASSWORD_LENGTH) {
 		return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
 	}
+	if (password.trim() === '') return 'The password cannot be only spaces.';
+	if (/^(.)\1*$/su.test(password))
+		return 'The password cannot be one character repeated; choose a longer phrase.';
+	if (isCommonPassword(password))
+		return 'The password is one of the most common passwords, which are guessed first; choose another.';
 	return null;
+}
+
+let common: ReadonlySet<string> | null = null;
+
+function isCommonPassword(password: string): boolean {
+	common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+	return common.has(password.trim().toLowerCase());
 }
 
 export async function createAccount(

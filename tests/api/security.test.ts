@@ -143,3 +143,33 @@ describe('sign-in limits', () => {
 		expect((await login(s, address, PASSWORD, '198.51.100.7')).status).toBe(200);
 	});
 });
+
+describe('password rules', () => {
+	it('[SEC4] sign-up refuses the commonest passwords, one repeated character and blank ones, with a 400 naming the password', async () => {
+		const s = await server();
+		for (const password of [
+			'password',
+			'Password1',
+			'aaaaaaaa',
+			'        ',
+			'\t\t\t\t\t\t\t\t',
+			'qwertyuiop'
+		]) {
+			const address = email('Weak');
+			const reply = await s
+				.client()
+				.post<ErrorReply>('/api/auth/signup', { name: 'Weak', email: address, password });
+			expect(reply.status, JSON.stringify(password)).toBe(400);
+			expect(reply.body.error.code).toBe('weak_password');
+			expect(reply.body.error.message).toMatch(/^The password /);
+			// Nothing was created: the address is still free.
+			expect(
+				(
+					await s
+						.client()
+						.post('/api/auth/signup', { name: 'Weak', email: address, password: 'a real phrase' })
+				).status
+			).toBe(201);
+		}
+	});
+});
