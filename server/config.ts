@@ -262,3 +262,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		throw new ConfigError('SECRET must be at least 32 characters long');
 	return config;
 }
+
+/**
+ * The address this process is reached at when PUBLIC_URL is unset: HOST and the
+ * bound port, with 127.0.0.1 for "every interface". Never taken from a
+ * request's Host header, which the sender chooses.
+ */
+export function listeningUrl(host: string, port: number): string {
+	const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+	return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, configHelp, loadConfig, type Config } from './config.ts';
+import { ConfigError, configHelp, listeningUrl, loadConfig, type Config } from './config.ts';
 import { systemClock, type Clock } from './runtime.ts';
 import type { Storage } from './storage/types.ts';
 import { createStorage } from './storage/index.ts';
@@ -187,8 +187,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		throw err;
 	}
 	const port = (app.server.address() as AddressInfo).port;
-	const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-	const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+	const url = listeningUrl(config.host, port);
 	logger.info(
 		{ url, port, storage: rawStorage.kind, bus: config.redisUrl ? 'redis' : 'memory' },
 		'listening'

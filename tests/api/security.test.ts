@@ -3,6 +3,7 @@
 // the code before the fix.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import {
 	email,
 	makeTeam,
@@ -171,5 +172,70 @@ describe('password rules', () => {
 				).status
 			).toBe(201);
 		}
+	});
+});
+
+/** A POST with headers fetch() refuses to set (Host). */
+function rawPost(
+	s: TestServer,
+	path: string,
+	body: unknown,
+	headers: Record<string, string>
+): Promise<{ status: number; body: { invite_url: string; invite_token: string } }> {
+	return new Promise((resolve, reject) => {
+		const payload = JSON.stringify(body);
+		const req = httpRequest(
+			{
+				host: '127.0.0.1',
+				port: s.port,
+				path,
+				method: 'POST',
+				headers: {
+					...headers,
+					'content-type': 'application/json',
+					'content-length': payload.length
+				}
+			},
+			(res) => {
+				let text = '';
+				res.on('data', (c: Buffer) => (text += c.toString()));
+				res.on('end', () =>
+					resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as never })
+				);
+			}
+		);
+		req.on('error', reject);
+		req.end(payload);
+	});
+}
+
+describe('invitation links', () => {
+	it("[SEC5] with PUBLIC_URL unset, the invitation link points at this server's own address, whatever Host the request names", async () => {
+		const s = await server();
+		const team = await makeTeam(s);
+		// fetch() will not send another Host: a raw request does, as any script can.
+		const reply = await rawPost(
+			s,
+			`/api/workspaces/${team.workspace}/invite`,
+			{ email: email('Guest'), role: 'viewer' },
+			{ host: 'evil.example', cookie: team.owner.cookie ?? '' }
+		);
+		expect(reply.status).toBe(200);
+		expect(reply.body.invite_url).toBe(
+			`${s.url}/workspace/${team.workspace}/join?token=${reply.body.invite_token}`
+		);
+	});
+
+	it('[SEC5] with PUBLIC_URL set, the link uses it', async () => {
+		const s = await server({ publicUrl: 'https://ensemble.example.com' });
+		const team = await makeTeam(s);
+		const reply = await rawPost(
+			s,
+			`/api/workspaces/${team.workspace}/invite`,
+			{ email: email('Guest'), role: 'viewer' },
+			{ host: 'evil.example', cookie: team.owner.cookie ?? '' }
+		);
+		expect(reply.status).toBe(200);
+		expect(reply.body.invite_url).toMatch(/^https:\/\/ensemble\.example\.com\/workspace\//);
 	});
 });

@@ -2,7 +2,8 @@
 // single-use, bound to a workspace and role, and expire.
 
 import { Type } from 'typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { listeningUrl } from '../../config.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { INVITE_PROBLEMS } from '../../auth/invites.ts';
 import { normalizeEmail } from '../../auth/accounts.ts';
@@ -13,9 +14,15 @@ import { Email, errors, iso, RoleSchema, WorkspaceParams } from '../schemas.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Where the app's join page is reached: PUBLIC_URL, or the origin this request came to. */
-function baseUrl(ctx: AppContext, request: FastifyRequest): string {
-	return ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+/**
+ * Where the app's join page is reached: PUBLIC_URL, or the address this process
+ * listens on. Never the request's Host header: the sender chooses it, and a
+ * link (or an e-mail) pointing elsewhere would hand the token to that host (SEC5).
+ */
+function baseUrl(ctx: AppContext, app: FastifyInstance): string {
+	const address = app.server.address();
+	const port = typeof address === 'object' && address ? address.port : ctx.config.port;
+	return ctx.config.publicUrl ?? listeningUrl(ctx.config.host, port);
 }
 
 export function inviteRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -62,7 +69,7 @@ export function inviteRoutes(app: FastifyInstance, ctx: AppContext): void {
 				createdBy: user.id,
 				ttlMs
 			});
-			const url = `${baseUrl(ctx, request)}/workspace/${workspace.id}/join?token=${invite.token}`;
+			const url = `${baseUrl(ctx, app)}/workspace/${workspace.id}/join?token=${invite.token}`;
 			const emailed = await ctx.mailer.sendInvitation({
 				to: email,
 				workspaceName: workspace.name,
