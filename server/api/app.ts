@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.ts';
 import { ApiError, errorBody, makeErrorHandler } from './errors.ts';
 import { originAllowed } from './authn.ts';
 import { ErrorSchema } from './schemas.ts';
+import { checkValue } from '../protocol/values.ts';
 import { hasBuild, registerStatic } from './static.ts';
 import { authRoutes } from './routes/auth.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
@@ -51,6 +52,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
 	app.setErrorHandler(makeErrorHandler(ctx.logger));
 	app.addSchema(ErrorSchema);
+
+	// Every write path applies the same value limits before anything is stored (LIMIT7).
+	app.addHook('preValidation', (request, _reply, done) => {
+		const problem = checkValue(request.body);
+		if (problem) done(new ApiError(400, 'value_too_deep', problem.message));
+		else done();
+	});
 
 	await app.register(fastifyCookie);
 	await app.register(fastifyRateLimit, {

@@ -24,6 +24,7 @@ export type ErrorCode =
 	| 'invite_used'
 	| 'invite_foreign'
 	| 'payload_too_large'
+	| 'value_too_deep'
 	| 'unsupported_media_type'
 	| 'internal';
 

@@ -89,8 +89,10 @@ export class JsonConnection {
 		this.#tokens = deps.limits.messageBurst;
 		this.#lastRefill = deps.clock.now();
 		this.lastActive = this.#lastRefill;
-		socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
-		socket.on('close', () => this.#onClosed());
+		socket.on('message', (data, isBinary) =>
+			this.guard('message', () => this.#receive(data, isBinary))
+		);
+		socket.on('close', () => this.guard('close', () => this.#onClosed()));
 		socket.on('error', (err) =>
 			deps.logger.debug({ err: err.message, user: identity.id }, 'compat socket error')
 		);
@@ -144,6 +146,23 @@ export class JsonConnection {
 			this.#deps.logger.warn({ err: String(err) }, 'closing a compat socket failed');
 		}
 		this.#onClosed();
+	}
+
+	/**
+	 * An event handler's work: whatever a client's input makes throw is logged
+	 * and confined to this connection (closed with 1011), never thrown into the
+	 * event loop, where it would stop the process (LIMIT8).
+	 */
+	guard(what: string, work: () => void): void {
+		try {
+			work();
+		} catch (err) {
+			this.#deps.logger.error(
+				{ err: err instanceof Error ? err.stack : String(err), user: this.identity.id, what },
+				'a compat connection event failed'
+			);
+			this.close(CloseCode.internalError, 'server error');
+		}
 	}
 
 	#onClosed(): void {

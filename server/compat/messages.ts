@@ -80,6 +80,7 @@ export type ErrorCode =
 	| 'invalid_path'
 	| 'read_only_path'
 	| 'value_too_large'
+	| 'value_too_deep'
 	| 'invalid_op'
 	| 'stale_revision'
 	| 'future_revision'

@@ -64,7 +64,8 @@ export class PresenceBridge {
 		this.#onChange = (change, origin) => this.#changed(change, origin);
 		awareness.on('change', this.#onChange);
 		this.#renew = setInterval(() => {
-			for (const conn of this.#json.values()) this.set(conn);
+			for (const conn of [...this.#json.values()])
+				conn.guard('presence renewal', () => this.set(conn));
 		}, deps.renewMs);
 		this.#renew.unref?.();
 	}

@@ -11,6 +11,7 @@ import { CloseCode } from '../protocol/closeCodes.ts';
 import { schema, type DocKey } from '../protocol/docs.ts';
 import type { UserId, WorkspaceId } from '../protocol/ids.ts';
 import { hasPermission, isRole, lowerRole, type Permission, type Role } from '../protocol/roles.ts';
+import { checkValue } from '../protocol/values.ts';
 import type { DocHandle, PresentUser, RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { CompatLimits, JsonConnection } from './connection.ts';
@@ -293,11 +294,11 @@ export class CompatRoom {
 		}
 	}
 
-	/** Cursors travel to everyone, in awareness too: they stay small. */
+	/** Cursors travel to everyone, in awareness too: they stay small and shallow (LIMIT7). */
 	#smallEnough(conn: JsonConnection, value: unknown): boolean {
-		const size = value === undefined ? 0 : JSON.stringify(value).length;
-		if (size <= MAX_CURSOR_BYTES) return true;
-		conn.error('value_too_large', `a cursor position has at most ${MAX_CURSOR_BYTES} bytes`);
+		const problem = checkValue(value, MAX_CURSOR_BYTES);
+		if (!problem) return true;
+		conn.error(problem.code, `cursor position: ${problem.message}`);
 		return false;
 	}
 
@@ -311,12 +312,15 @@ export class CompatRoom {
 			conn.error(parsed.code, parsed.message);
 			return;
 		}
-		const size = JSON.stringify(value ?? null).length;
-		if (size > this.#deps.limits.maxValueBytes) {
-			conn.error(
-				'value_too_large',
-				`the value has ${size} bytes; at most ${this.#deps.limits.maxValueBytes}`
-			);
+		// The same limits as every other write path, before anything is stored (LIMIT7);
+		// a dotted path nests the value that many objects deeper.
+		const refused = checkValue(
+			value ?? null,
+			this.#deps.limits.maxValueBytes,
+			parsed.path.rest.length
+		);
+		if (refused) {
+			conn.error(refused.code, refused.message);
 			return;
 		}
 		let problem: string | null = null;

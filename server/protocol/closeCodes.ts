@@ -16,6 +16,8 @@ export const CloseCode = {
 	forbidden: 4403,
 	notFound: 4404,
 	payloadTooLarge: 4413,
+	/** A value (update content, awareness state) nested deeper than MAX_VALUE_DEPTH (LIMIT7). */
+	valueTooDeep: 4422,
 	tooFast: 4429
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -26,6 +28,7 @@ const FINAL: ReadonlySet<number> = new Set([
 	CloseCode.notFound,
 	CloseCode.payloadTooLarge,
 	CloseCode.tooLarge,
+	CloseCode.valueTooDeep,
 	CloseCode.tooFast
 ]);
 
@@ -46,6 +49,8 @@ export function describeClose(code: number): string {
 		case CloseCode.tooLarge:
 		case CloseCode.payloadTooLarge:
 			return 'A change was too large for the server to accept.';
+		case CloseCode.valueTooDeep:
+			return 'A change or cursor was nested too deeply for the server to accept.';
 		case CloseCode.tooFast:
 			return 'Too many messages too quickly; the server closed the connection.';
 		case CloseCode.serviceRestart:

@@ -5,6 +5,8 @@
 import * as encoding from 'lib0/encoding';
 import { equalityDeep } from 'lib0/function';
 import type { Awareness } from 'y-protocols/awareness';
+import { CloseCode } from '../protocol/closeCodes.ts';
+import { checkValue } from '../protocol/values.ts';
 import type { StampedUser } from './api.ts';
 import { MalformedInput, Reader } from './reader.ts';
 
@@ -16,7 +18,8 @@ export interface AwarenessEntry {
 }
 
 /**
- * Parses a y-protocols awareness update; throws MalformedInput. Entries for
+ * Parses a y-protocols awareness update; throws MalformedInput (states nested
+ * deeper than MAX_VALUE_DEPTH: 4422). Entries for
  * which `skip(clientID, clock)` is true are bounds-checked but neither decoded nor
  * parsed, and left out: stock y-websocket clients send every awareness update
  * they receive back to the server (other clients' states included), so at N
@@ -47,6 +50,11 @@ export function parseAwarenessUpdate(
 		if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
 			throw new MalformedInput('awareness state is not an object');
 		}
+		// Refused when it arrives: re-encoding it for the others (JSON.stringify, in
+		// a timer) would throw where no client can be blamed (LIMIT7).
+		const problem = checkValue(state);
+		if (problem)
+			throw new MalformedInput(`awareness state: ${problem.message}`, CloseCode.valueTooDeep);
 		out.push({ clientID, clock, state: state as Record<string, unknown> | null });
 	}
 	r.end();

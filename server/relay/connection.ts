@@ -79,8 +79,10 @@ export class Connection {
 			deps.limits.messageBurst,
 			this.lastActive
 		);
-		socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
-		socket.on('close', () => this.#closed());
+		socket.on('message', (data, isBinary) =>
+			this.#guard('message', () => this.#receive(data, isBinary))
+		);
+		socket.on('close', () => this.#guard('close', () => this.#closed()));
 		socket.on('error', (err) => {
 			this.#logger.warn({ err: err.message, user: identity.id }, 'socket error');
 		});
@@ -147,6 +149,23 @@ export class Connection {
 			this.#logger.warn({ err: String(err), code }, 'closing a socket failed');
 		}
 		this.#closed();
+	}
+
+	/**
+	 * An event handler's work: whatever a client's input makes throw is logged
+	 * and confined to this connection (closed with 1011), never thrown into the
+	 * event loop, where it would stop the process (LIMIT8).
+	 */
+	#guard(what: string, work: () => void): void {
+		try {
+			work();
+		} catch (err) {
+			this.#logger.error(
+				{ err: err instanceof Error ? err.stack : String(err), user: this.identity.id, what },
+				'a connection event failed'
+			);
+			this.close(CloseCode.internalError, 'internal error');
+		}
 	}
 
 	#closed(): void {

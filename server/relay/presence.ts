@@ -9,6 +9,7 @@
 
 import type * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import { CloseCode } from '../protocol/closeCodes.ts';
 import type { Logger } from '../runtime.ts';
 import {
 	applyAwarenessEntries,
@@ -78,7 +79,7 @@ export class Presence {
 			for (const ids of [change.added, change.updated, change.removed])
 				this.#changed.mark(ids, origin);
 			if (!this.#timer && this.#changed.size > 0) {
-				this.#timer = setTimeout(() => this.#tick(), this.#deps.tickMs);
+				this.#timer = setTimeout(() => this.#guard('tick', () => this.#tick()), this.#deps.tickMs);
 			}
 		});
 	}
@@ -231,9 +232,7 @@ export class Presence {
 		if (this.awareness.states.size === 0) return;
 		// Kept until presence changes: clients that join together (a reconnect
 		// after a restart) get one encoding, not one of all N states each.
-		this.#allFrame ??= awarenessFrame(
-			encodeAwarenessUpdate(this.awareness, [...this.awareness.states.keys()])
-		);
+		this.#allFrame ??= awarenessFrame(this.#encode([...this.awareness.states.keys()]));
 		conn.send(this.#allFrame);
 	}
 
@@ -251,7 +250,10 @@ export class Presence {
 
 	#scheduleRenewals(): void {
 		if (this.#renewalTimer || this.#renewed.size === 0) return;
-		this.#renewalTimer = setTimeout(() => this.#drainRenewals(), this.#deps.renewalTickMs);
+		this.#renewalTimer = setTimeout(
+			() => this.#guard('renewal', () => this.#drainRenewals()),
+			this.#deps.renewalTickMs
+		);
 	}
 
 	/**
@@ -270,7 +272,10 @@ export class Presence {
 		const size = Math.max(RENEWALS_PER_FRAME, Math.ceil(this.#renewed.size / RENEWAL_SLICES));
 		this.#send(this.#renewed.take(size));
 		if (this.#renewed.size > 0) {
-			this.#renewalTimer = setTimeout(() => this.#drainRenewals(), RENEWAL_SLICE_MS);
+			this.#renewalTimer = setTimeout(
+				() => this.#guard('renewal', () => this.#drainRenewals()),
+				RENEWAL_SLICE_MS
+			);
 		}
 	}
 
@@ -307,8 +312,57 @@ export class Presence {
 		const ids = [...dirty.all].filter((id) => meta.has(id));
 		const local = [...dirty.local].filter((id) => meta.has(id));
 		dirty.clear();
-		if (local.length > 0) this.#deps.publish(encodeAwarenessUpdate(this.awareness, local));
-		return ids.length > 0 ? awarenessFrame(encodeAwarenessUpdate(this.awareness, ids)) : null;
+		if (local.length > 0) this.#deps.publish(this.#encode(local));
+		return ids.length > 0 ? awarenessFrame(this.#encode(ids)) : null;
+	}
+
+	/**
+	 * Encodes states for sending. States are checked when they arrive (LIMIT7);
+	 * should one still fail to encode, the connections that own such states are
+	 * closed with 1011 and the states removed, and the others' go out without
+	 * them: one client's state never stops everyone's presence.
+	 */
+	#encode(ids: number[]): Uint8Array {
+		try {
+			return encodeAwarenessUpdate(this.awareness, ids);
+		} catch (err) {
+			const bad = ids.filter((id) => !encodes(this.awareness.states.get(id)));
+			this.#deps.logger.error(
+				{ err: err instanceof Error ? err.message : String(err), clientIds: bad },
+				'awareness states failed to encode; closing their connections'
+			);
+			for (const id of bad) {
+				const owner = this.#owners.get(id);
+				if (owner && owner !== REMOTE_PRESENCE) {
+					owner.close(CloseCode.internalError, 'presence state could not be sent');
+				}
+			}
+			// Closing removed the owned ones; states of other processes or the server go too.
+			const left = bad.filter((id) => this.awareness.states.has(id));
+			if (left.length > 0) removeAwarenessStates(this.awareness, left, 'server');
+			return encodeAwarenessUpdate(this.awareness, ids);
+		}
+	}
+
+	/** A timer's work: an error is logged, never thrown into the event loop (LIMIT8). */
+	#guard(what: string, work: () => void): void {
+		try {
+			work();
+		} catch (err) {
+			this.#deps.logger.error(
+				{ err: err instanceof Error ? err.stack : String(err) },
+				`presence ${what} failed`
+			);
+		}
+	}
+}
+
+function encodes(state: unknown): boolean {
+	try {
+		JSON.stringify(state);
+		return true;
+	} catch {
+		return false;
 	}
 }
 

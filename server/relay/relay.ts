@@ -27,6 +27,7 @@ import { DocBus } from './docBus.ts';
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.ts';
 import { REMOTE_PRESENCE } from './presence.ts';
 import { Room } from './room.ts';
+import { applyStoredDoc } from './stored.ts';
 import { newStats, type MutableStats } from './stats.ts';
 
 export interface RelayOptions {
@@ -388,10 +389,7 @@ export class Relay implements RelayApi {
 		if (stored.updates.length === 0) return;
 		const scratch = new Y.Doc({ gc: true });
 		try {
-			scratch.transact(() => {
-				if (stored.snapshot) Y.applyUpdate(scratch, stored.snapshot);
-				for (const u of stored.updates) Y.applyUpdate(scratch, u.update);
-			});
+			applyStoredDoc(scratch, stored, { logger: this.#logger, room: room.deps.name });
 			await this.#store.compact(room.deps.name, Y.encodeStateAsUpdate(scratch), stored.lastSeq);
 			room.logLength = 0;
 		} finally {

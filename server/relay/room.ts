@@ -29,6 +29,7 @@ import {
 import type { RelayLimits } from './limits.ts';
 import { Presence } from './presence.ts';
 import type { MutableStats } from './stats.ts';
+import { applyStoredDoc } from './stored.ts';
 import { checkParents, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
 
 /** Transaction origins whose updates are already durable (not stored again). */
@@ -117,10 +118,12 @@ export class Room implements ConnectionHost, DocBusRoom {
 	}
 
 	load(loaded: LoadedDoc): void {
-		this.doc.transact(() => {
-			if (loaded.snapshot) Y.applyUpdate(this.doc, loaded.snapshot, LOAD_ORIGIN);
-			for (const u of loaded.updates) Y.applyUpdate(this.doc, u.update, LOAD_ORIGIN);
-		}, LOAD_ORIGIN);
+		applyStoredDoc(
+			this.doc,
+			loaded,
+			{ logger: this.deps.logger, room: this.deps.name },
+			LOAD_ORIGIN
+		);
 		this.logLength = loaded.updates.length;
 	}
 
@@ -253,10 +256,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 	applyStored(loaded: LoadedDoc): void {
 		const scratch = new Y.Doc({ gc: true });
 		try {
-			scratch.transact(() => {
-				if (loaded.snapshot) Y.applyUpdate(scratch, loaded.snapshot);
-				for (const u of loaded.updates) Y.applyUpdate(scratch, u.update);
-			});
+			applyStoredDoc(scratch, loaded, { logger: this.deps.logger, room: this.deps.name });
 			const missing = Y.encodeStateAsUpdate(scratch, Y.encodeStateVector(this.doc));
 			this.applyRemote(missing);
 		} finally {

@@ -7,6 +7,9 @@
 // touches a shared document. Work is linear in the input's length.
 
 import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { CloseCode } from '../protocol/closeCodes.ts';
+import { MAX_VALUE_DEPTH, valueDepth } from '../protocol/values.ts';
 import { MAX_VAR_UINT, MalformedInput, Reader } from './reader.ts';
 
 export interface UpdateShape {
@@ -27,16 +30,32 @@ const CONTENT_TYPE = 7;
 const GC_REF = 0;
 const SKIP_REF = 10;
 
-/** Nesting limit for lib0 `any` values (objects in arrays in objects …). */
-const MAX_ANY_DEPTH = 64;
+/**
+ * Where a value (lib0 `any`, or a JSON string) nested deeper than
+ * MAX_VALUE_DEPTH was found: bytes [start, end) of the update. A client's update
+ * is refused at the first one (`deep` null: no callback); a stored one (from
+ * before the limit) has them replaced.
+ */
+type DeepValue = ((start: number, end: number, kind: 'any' | 'json') => void) | null;
 
 const BIT6 = 32;
 const BIT7 = 64;
 const BIT8 = 128;
 const BITS5 = 31;
 
+function tooDeep(): MalformedInput {
+	return new MalformedInput(
+		`a value nests more than ${MAX_VALUE_DEPTH} arrays or objects deep`,
+		CloseCode.valueTooDeep
+	);
+}
+
 /** Throws MalformedInput unless `update` is one whole, well-formed v1 update. */
 export function validateUpdateV1(update: Uint8Array): UpdateShape {
+	return walkUpdate(update, null);
+}
+
+function walkUpdate(update: Uint8Array, deep: DeepValue): UpdateShape {
 	const r = new Reader(update);
 	let structs = 0;
 	const parentRefs: number[] = [];
@@ -53,7 +72,7 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 		for (let j = 0; j < n; j++) {
 			const ref = r.bytes[r.pos]! & BITS5;
 			const start = clock;
-			clock += readStruct(r, client, clock, parentRefs);
+			clock += readStruct(r, client, clock, parentRefs, deep);
 			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
 			list.push(start, clock, ref);
 			structs++;
@@ -76,7 +95,13 @@ export function validateUpdateV1(update: Uint8Array): UpdateShape {
 }
 
 /** Returns the struct's length in clock units. */
-function readStruct(r: Reader, client: number, clock: number, parentRefs: number[]): number {
+function readStruct(
+	r: Reader,
+	client: number,
+	clock: number,
+	parentRefs: number[],
+	deep: DeepValue
+): number {
 	const info = r.uint8();
 	const ref = info & BITS5;
 	if (ref === 0 || ref === 10) return nonEmpty(r.varUint()); // GC or Skip
@@ -91,7 +116,7 @@ function readStruct(r: Reader, client: number, clock: number, parentRefs: number
 		else throw new MalformedInput('invalid parent info');
 		if ((info & BIT6) !== 0) r.varString(); // parentSub
 	}
-	return readContent(r, ref);
+	return readContent(r, ref, deep);
 }
 
 /**
@@ -157,7 +182,7 @@ function refInUpdate(list: readonly number[] | undefined, clock: number): number
 }
 
 /** Content refs from Yjs's `contentRefs`; returns the content's length. */
-function readContent(r: Reader, ref: number): number {
+function readContent(r: Reader, ref: number, deep: DeepValue): number {
 	switch (ref) {
 		case 1: {
 			// ContentDeleted
@@ -169,8 +194,9 @@ function readContent(r: Reader, ref: number): number {
 			// ContentJSON: each entry a JSON string or 'undefined'
 			const len = r.count(1);
 			for (let i = 0; i < len; i++) {
+				const start = r.pos;
 				const s = r.varString();
-				if (s !== 'undefined') parseJson(s);
+				if (s !== 'undefined') jsonString(r, s, start, deep);
 			}
 			return nonEmpty(len);
 		}
@@ -182,13 +208,19 @@ function readContent(r: Reader, ref: number): number {
 			const s = r.varString();
 			return nonEmpty(s.length);
 		}
-		case 5: // ContentEmbed
-			parseJson(r.varString());
+		case 5: {
+			// ContentEmbed
+			const start = r.pos;
+			jsonString(r, r.varString(), start, deep);
 			return 1;
-		case 6: // ContentFormat
+		}
+		case 6: {
+			// ContentFormat
 			r.varString();
-			parseJson(r.varString());
+			const start = r.pos;
+			jsonString(r, r.varString(), start, deep);
 			return 1;
+		}
 		case 7: {
 			// ContentType
 			const typeRef = r.varUint();
@@ -199,7 +231,12 @@ function readContent(r: Reader, ref: number): number {
 		case 8: {
 			// ContentAny
 			const len = r.count(1);
-			for (let i = 0; i < len; i++) readAny(r, 0);
+			for (let i = 0; i < len; i++) {
+				const start = r.pos;
+				if (skipAny(r, deep ? Infinity : MAX_VALUE_DEPTH) <= MAX_VALUE_DEPTH) continue;
+				if (!deep) throw tooDeep();
+				deep(start, r.pos, 'any');
+			}
 			return nonEmpty(len);
 		}
 		case 9:
@@ -216,56 +253,105 @@ function nonEmpty(len: number): number {
 	return len;
 }
 
-function parseJson(s: string): void {
+/** A JSON string just read from bytes [start, r.pos): it must parse, and nest within the limit. */
+function jsonString(r: Reader, s: string, start: number, deep: DeepValue): void {
+	let value: unknown;
 	try {
-		JSON.parse(s);
+		value = JSON.parse(s);
 	} catch {
 		throw new MalformedInput('invalid JSON content');
 	}
+	if (valueDepth(value, MAX_VALUE_DEPTH) <= MAX_VALUE_DEPTH) return;
+	if (!deep) throw tooDeep();
+	deep(start, r.pos, 'json');
 }
 
-/** lib0's `readAny`: type byte 116…127 (127 - index into its lookup table). */
-function readAny(r: Reader, depth: number): void {
-	if (depth > MAX_ANY_DEPTH) throw new MalformedInput('value nested too deeply');
-	const type = r.uint8();
-	switch (type) {
-		case 127: // undefined
-		case 126: // null
-		case 121: // false
-		case 120: // true
-			return;
-		case 125:
-			r.varInt();
-			return;
-		case 124:
-			r.skip(4);
-			return;
-		case 123:
-		case 122:
-			r.skip(8);
-			return;
-		case 119:
-			r.varString();
-			return;
-		case 118: {
-			const n = r.count(2);
-			for (let i = 0; i < n; i++) {
+/**
+ * Reads one lib0 `any` value (type byte 116…127: 127 - index into its lookup
+ * table) without recursion, so that its depth costs no stack, and returns how
+ * many arrays or objects nest on its deepest path (as `valueDepth`); stops
+ * half-way once that passes `stopAfter`.
+ */
+function skipAny(r: Reader, stopAfter: number): number {
+	// Children still to read per open container, and whether it is a map (keyed).
+	const remaining: number[] = [];
+	const keyed: boolean[] = [];
+	let deepest = 0;
+	do {
+		const depth = remaining.length;
+		if (depth > 0) {
+			remaining[depth - 1]!--;
+			if (keyed[depth - 1]) r.varString();
+		}
+		const type = r.uint8();
+		switch (type) {
+			case 127: // undefined
+			case 126: // null
+			case 121: // false
+			case 120: // true
+				break;
+			case 125:
+				r.varInt();
+				break;
+			case 124:
+				r.skip(4);
+				break;
+			case 123:
+			case 122:
+				r.skip(8);
+				break;
+			case 119:
 				r.varString();
-				readAny(r, depth + 1);
+				break;
+			case 116:
+				r.varBytes();
+				break;
+			case 118: // object: count, then key and value pairs
+			case 117: {
+				// array: count, then values
+				const n = r.count(type === 118 ? 2 : 1);
+				deepest = Math.max(deepest, depth + 1);
+				if (deepest > stopAfter) return deepest;
+				if (n > 0) {
+					remaining.push(n);
+					keyed.push(type === 118);
+					continue;
+				}
+				break;
 			}
-			return;
+			default:
+				throw new MalformedInput('unknown value type');
 		}
-		case 117: {
-			const n = r.count(1);
-			for (let i = 0; i < n; i++) readAny(r, depth + 1);
-			return;
+		while (remaining.length > 0 && remaining[remaining.length - 1] === 0) {
+			remaining.pop();
+			keyed.pop();
 		}
-		case 116:
-			r.varBytes();
-			return;
-		default:
-			throw new MalformedInput('unknown value type');
+	} while (remaining.length > 0);
+	return deepest;
+}
+
+/**
+ * Loading what was stored before values had a depth limit (issue 19): the
+ * update with every value nested deeper than MAX_VALUE_DEPTH replaced by null
+ * (its item stays, so clocks and the rest of the document are unchanged), and
+ * how many were replaced. Yjs's own `readAny` recurses and throws RangeError
+ * on such a value, which made the whole document unloadable. Throws
+ * MalformedInput when the update is malformed in another way.
+ */
+export function replaceDeepValues(update: Uint8Array): { update: Uint8Array; replaced: number } {
+	const ranges: { start: number; end: number; kind: 'any' | 'json' }[] = [];
+	walkUpdate(update, (start, end, kind) => ranges.push({ start, end, kind }));
+	if (ranges.length === 0) return { update, replaced: 0 };
+	const e = encoding.createEncoder();
+	let pos = 0;
+	for (const { start, end, kind } of ranges) {
+		encoding.writeUint8Array(e, update.subarray(pos, start));
+		if (kind === 'any') encoding.writeUint8(e, 126);
+		else encoding.writeVarString(e, 'null');
+		pos = end;
 	}
+	encoding.writeUint8Array(e, update.subarray(pos));
+	return { update: encoding.toUint8Array(e), replaced: ranges.length };
 }
 
 /** A state vector (sync step 1): pairs of client and clock. */

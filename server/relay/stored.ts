@@ -1,0 +1,50 @@
+// Applying what storage holds to a document: on load, after a bus gap and when
+// compacting (RELAY6). Stored updates were validated before they were stored,
+// but a server before LIMIT7 stored values of any depth, and Yjs's recursive
+// `readAny` throws RangeError on one a few thousand levels deep, which made the
+// whole document unloadable (issue 19): such values are replaced by null here,
+// with a log line, so that what was stored always loads.
+
+import * as Y from 'yjs';
+import type { RoomName } from '../protocol/docs.ts';
+import type { Logger } from '../runtime.ts';
+import type { LoadedDoc } from '../storage/types.ts';
+import { MalformedInput } from './reader.ts';
+import { replaceDeepValues } from './validate.ts';
+
+export function applyStoredDoc(
+	doc: Y.Doc,
+	loaded: LoadedDoc,
+	context: { readonly logger: Logger; readonly room: RoomName },
+	origin: unknown = null
+): void {
+	doc.transact(() => {
+		if (loaded.snapshot) {
+			Y.applyUpdate(doc, loadable(loaded.snapshot, 'snapshot', context), origin);
+		}
+		for (const u of loaded.updates) {
+			Y.applyUpdate(doc, loadable(u.update, `seq ${u.seq}`, context), origin);
+		}
+	}, origin);
+}
+
+function loadable(
+	update: Uint8Array,
+	where: string,
+	{ logger, room }: { readonly logger: Logger; readonly room: RoomName }
+): Uint8Array {
+	try {
+		const { update: clean, replaced } = replaceDeepValues(update);
+		if (replaced > 0) {
+			logger.warn(
+				{ room, where, replaced },
+				'replaced stored values nested too deeply with null (stored before LIMIT7)'
+			);
+		}
+		return clean;
+	} catch (err) {
+		// Stored by Yjs itself, so Yjs reads it; the validator only judges client input.
+		if (err instanceof MalformedInput) return update;
+		throw err;
+	}
+}
