@@ -123,6 +123,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	});
 	// Not ready while a document's changes are not being stored (DURABLE1).
 	readiness.checks.push({ name: 'storing', check: () => Promise.resolve(relay.storing()) });
+	// Not ready until role changes from other processes are heard (BUS4).
+	readiness.checks.push({ name: 'bus', check: () => Promise.resolve(relay.listening()) });
 	metrics.attachRelay(relay);
 	const compat = new CompatServer({ relay, clock, logger, limits: compatLimits });
 	const training = new TrainingService({

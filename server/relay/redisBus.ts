@@ -13,6 +13,8 @@ export interface RedisBusOptions {
 	readonly logger: Logger;
 	/** Prefix of every channel, so that several deployments can share a Redis. */
 	readonly prefix?: string;
+	/** A command unanswered this long fails (default 2 s). */
+	readonly commandTimeoutMs?: number;
 }
 
 export class RedisBus implements Bus {
@@ -30,7 +32,14 @@ export class RedisBus implements Bus {
 	constructor(options: RedisBusOptions) {
 		this.#prefix = options.prefix ?? 'ensemble:';
 		this.#logger = options.logger;
-		const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false };
+		// A command fails rather than waits for ever when Redis stalls (a paused
+		// process, a dead link): a subscription that failed is retried (BUS4).
+		const common = {
+			maxRetriesPerRequest: 2,
+			enableOfflineQueue: true,
+			lazyConnect: false,
+			commandTimeout: options.commandTimeoutMs ?? 2000
+		};
 		// Named after the prefix so an operator (or a test) can find them in CLIENT LIST.
 		this.#pub = new Redis(options.url, { ...common, connectionName: `${this.#prefix}pub` });
 		this.#sub = new Redis(options.url, { ...common, connectionName: `${this.#prefix}sub` });
@@ -76,7 +85,15 @@ export class RedisBus implements Bus {
 		if (!set) {
 			set = new Set();
 			this.#handlers.set(full, set);
-			this.#subscribing.set(full, this.#sub.subscribe(full));
+			const subscribing = this.#sub.subscribe(full);
+			this.#subscribing.set(full, subscribing);
+			// A failed subscription is forgotten, so that the next caller tries
+			// again (a Redis blip must not leave the channel dead until restart).
+			subscribing.catch(() => {
+				if (this.#subscribing.get(full) !== subscribing) return;
+				this.#subscribing.delete(full);
+				if (this.#handlers.get(full)?.size === 0) this.#handlers.delete(full);
+			});
 		}
 		// A second subscriber of the channel also waits until Redis confirmed it.
 		await this.#subscribing.get(full);

@@ -85,15 +85,7 @@ export class Relay implements RelayApi {
 		this.#logger = options.logger.child({ component: 'relay' });
 		this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
 		this.#idleUnloadMs = options.idleUnloadMs ?? 30_000;
-		this.#ready = this.#bus
-			.subscribe(CONTROL_CHANNEL, (m) => this.#onControl(m))
-			.then(
-				(off) => {
-					this.#unsubscribeControl = off;
-				},
-				(err: unknown) =>
-					this.#logger.error({ err: String(err) }, 'subscribing to the control channel failed')
-			);
+		this.#ready = this.#subscribeControl();
 		this.#offGap = this.#bus.onGap(() => this.#resyncAll());
 		this.#heartbeat = setInterval(() => this.#heartbeats(), this.#limits.busHeartbeatMs);
 		this.#heartbeat.unref?.();
@@ -102,6 +94,29 @@ export class Relay implements RelayApi {
 	/** Resolves once the relay listens for role changes from other processes. */
 	ready(): Promise<void> {
 		return this.#ready.then(() => undefined);
+	}
+
+	/** Whether the relay hears other processes' role changes (for /readyz, BUS4). */
+	listening(): boolean {
+		return this.#unsubscribeControl !== null;
+	}
+
+	/** Subscribes to the control channel, retrying with backoff until the bus answers (BUS4). */
+	async #subscribeControl(): Promise<void> {
+		for (let delay = 100; !this.#closed; delay = Math.min(delay * 2, 5000)) {
+			try {
+				const off = await this.#bus.subscribe(CONTROL_CHANNEL, (m) => this.#onControl(m));
+				if (this.#closed) off();
+				else this.#unsubscribeControl = off;
+				return;
+			} catch (err) {
+				this.#logger.error(
+					{ err: String(err), retryInMs: delay },
+					'subscribing to the control channel failed; retrying'
+				);
+				await new Promise((resolve) => setTimeout(resolve, delay).unref?.());
+			}
+		}
 	}
 
 	handleConnection(

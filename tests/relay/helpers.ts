@@ -36,6 +36,8 @@ export async function startRelay(
 		bus?: Bus;
 		limits?: Partial<RelayLimits>;
 		idleUnloadMs?: number;
+		/** false: do not wait for the control channel (the bus may be down). */
+		waitReady?: boolean;
 	} = {}
 ): Promise<Harness> {
 	const relay = new Relay({
@@ -46,7 +48,7 @@ export async function startRelay(
 		limits: options.limits,
 		idleUnloadMs: options.idleUnloadMs
 	});
-	await relay.ready();
+	if (options.waitReady !== false) await relay.ready();
 	const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
 	await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 	wss.on('connection', (socket, req) => {
