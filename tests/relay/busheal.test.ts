@@ -13,7 +13,7 @@ import { syncStep1Frame } from '../../server/relay/frames.ts';
 import type { UserId } from '../../server/protocol/ids.ts';
 import { RawClient, WS, query, startRelay, waitFor, type Harness } from './helpers.ts';
 import { REDIS_URL, redisAvailable } from './redisAvailable.ts';
-import { TcpProxy } from './tcpProxy.ts';
+import { FaultProxy } from '../helpers/faultProxy.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,10 +27,9 @@ beforeAll(async () => {
 
 async function proxiedBus(
 	prefix = `heal-${randomUUID()}:`
-): Promise<{ bus: RedisBus; proxy: TcpProxy }> {
-	const target = new URL(REDIS_URL);
-	const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-	const url = await proxy.listen();
+): Promise<{ bus: RedisBus; proxy: FaultProxy }> {
+	const proxy = await FaultProxy.start(REDIS_URL, 6379);
+	const url = proxy.url(REDIS_URL);
 	const bus = new RedisBus({
 		url,
 		logger: silentLogger,
@@ -72,7 +71,7 @@ describe('the bus heals', () => {
 		cleanups.push(() => Promise.resolve(during.close()));
 		expect(await during.closed).toBe(CloseCode.tryAgainLater);
 		expect(await bus.healthy()).toBe(false);
-		proxy.restore();
+		proxy.heal();
 		await waitFor(() => h.relay.listening(), 'still listening on the control channel', 10_000);
 		// The failed subscription was not kept: the document loads here now.
 		const c = await syncs(h, room, 'bob');
@@ -89,7 +88,7 @@ describe('the bus heals', () => {
 		first.proxy.cut();
 		const h = track(await startRelay({ storage, bus: first.bus, waitReady: false }));
 		expect(h.relay.listening()).toBe(false);
-		first.proxy.restore();
+		first.proxy.heal();
 		await h.relay.ready();
 		expect(h.relay.listening()).toBe(true);
 		// A role change made on another process now reaches it.
