@@ -19,11 +19,21 @@ export const MessageType = {
 	 * `storeStallMs`): nothing is acknowledged until a 0 follows. Sent to an
 	 * opted-in connection when it changes, and on connect while it is 1.
 	 */
-	storage: 101
+	storage: 101,
+	/**
+	 * Extension, client to server: `[102, varUint(withinMs)]`, "I am here and will
+	 * say so again within withinMs". A connection that sent one and then stays
+	 * silent for longer is taken for gone (a dropped network sends no close) and
+	 * closed, so that the others see its presence go at once (PRES7).
+	 */
+	alive: 102
 } as const;
 
 /** Values of the `storage` message. */
 export const StorageState = { storing: 0, notStoring: 1 } as const;
+
+/** Bounds of `alive`'s withinMs: at least a few seconds, at most ten minutes (hidden tabs). */
+export const ALIVE_WITHIN_MS = { min: 2000, max: 600_000 } as const;
 
 /** Query parameter that opts a connection into the saved acknowledgement. */
 export const ACK_PARAM = 'ack';

@@ -6,7 +6,7 @@ import type { DocKey } from '../protocol/docs.ts';
 import { writePermission } from '../protocol/docs.ts';
 import { hasPermission } from '../protocol/roles.ts';
 import { CloseCode } from '../protocol/closeCodes.ts';
-import { MessageType } from '../protocol/messages.ts';
+import { ALIVE_WITHIN_MS, MessageType } from '../protocol/messages.ts';
 import type { ConnectOptions, Identity, RelaySocket, StampedUser } from './api.ts';
 import { parseAwarenessUpdate, type AwarenessEntry } from './awareness.ts';
 import { SyncStep } from './frames.ts';
@@ -47,6 +47,8 @@ export class Connection {
 	closed = false;
 	/** Whether the permission-denied message was sent since the last role change. */
 	deniedSent = false;
+	/** Promised by the client's last `alive` message: silence longer than this means gone (PRES7). */
+	aliveWithinMs: number | null = null;
 
 	readonly #host: { current: ConnectionHost | null } = { current: null };
 	readonly #queue: Uint8Array[] = [];
@@ -230,6 +232,7 @@ export class Connection {
 		let type: number;
 		let step = -1;
 		let payload: Uint8Array | null = null;
+		let within = 0;
 		try {
 			const r = new Reader(bytes);
 			type = r.varUint();
@@ -238,11 +241,14 @@ export class Connection {
 				payload = r.varBytes();
 			} else if (type === MessageType.awareness) {
 				payload = r.varBytes();
+			} else if (type === MessageType.alive) {
+				within = r.varUint();
 			}
 			if (
 				type === MessageType.sync ||
 				type === MessageType.awareness ||
-				type === MessageType.queryAwareness
+				type === MessageType.queryAwareness ||
+				type === MessageType.alive
 			)
 				r.end();
 		} catch (err) {
@@ -277,6 +283,9 @@ export class Connection {
 			}
 			case MessageType.queryAwareness:
 				host.onQueryAwareness(this);
+				return;
+			case MessageType.alive:
+				this.aliveWithinMs = Math.min(ALIVE_WITHIN_MS.max, Math.max(ALIVE_WITHIN_MS.min, within));
 				return;
 			default:
 				throw new MalformedInput('unsupported message type', CloseCode.unsupportedData);

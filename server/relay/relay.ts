@@ -30,6 +30,9 @@ import { Room } from './room.ts';
 import { applyStoredDoc } from './stored.ts';
 import { newStats, type MutableStats } from './stats.ts';
 
+/** How often connections that promised signs of life are checked (PRES7). */
+const LIVENESS_SWEEP_MS = 500;
+
 export interface RelayOptions {
 	readonly storage: DocumentStore;
 	/** Connects processes; an in-memory bus of its own when absent (one process). */
@@ -77,6 +80,7 @@ export class Relay implements RelayApi {
 	#generation = 0;
 	#closed = false;
 	readonly #heartbeat: ReturnType<typeof setInterval>;
+	readonly #liveness: ReturnType<typeof setInterval>;
 
 	constructor(options: RelayOptions) {
 		this.#store = options.storage;
@@ -89,6 +93,8 @@ export class Relay implements RelayApi {
 		this.#offGap = this.#bus.onGap(() => this.#resyncAll());
 		this.#heartbeat = setInterval(() => this.#heartbeats(), this.#limits.busHeartbeatMs);
 		this.#heartbeat.unref?.();
+		this.#liveness = setInterval(() => this.#closeSilent(), LIVENESS_SWEEP_MS);
+		this.#liveness.unref?.();
 	}
 
 	/** Resolves once the relay listens for role changes from other processes. */
@@ -243,6 +249,7 @@ export class Relay implements RelayApi {
 		if (this.#closed) return;
 		this.#closed = true;
 		clearInterval(this.#heartbeat);
+		clearInterval(this.#liveness);
 		this.#offGap();
 		this.#unsubscribeControl?.();
 		await Promise.allSettled([...this.#transitions.values()]);
@@ -409,6 +416,20 @@ export class Relay implements RelayApi {
 			room.logLength = 0;
 		} finally {
 			scratch.destroy();
+		}
+	}
+
+	/**
+	 * A dropped network sends no close frame (and a browser answers pings while
+	 * it only emulates being offline): a client that promised to speak within
+	 * `aliveWithinMs` and did not is gone. Closing it removes its presence (PRES7).
+	 */
+	#closeSilent(): void {
+		const now = this.#clock.now();
+		for (const conn of this.#connections) {
+			if (conn.aliveWithinMs !== null && now - conn.lastActive > conn.aliveWithinMs) {
+				conn.close(CloseCode.goingAway, 'no sign of life');
+			}
 		}
 	}
 

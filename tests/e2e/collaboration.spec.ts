@@ -116,19 +116,22 @@ test('[APPPRES1] join and leave show toasts', async ({ people }) => {
 	await expect(alice.page.getByTestId('user-count')).toHaveText('2 users online');
 	await expect(alice.page.locator('[data-user="Bob"]')).toHaveAttribute(
 		'title',
-		'Bob - editor - dashboard'
+		'Bob - editor - Dashboard'
 	);
 	// Presence carries the view.
 	await bob.page.getByRole('button', { name: 'Code', exact: true }).click();
 	await expect(alice.page.locator('[data-user="Bob"]')).toHaveAttribute(
 		'title',
-		'Bob - editor - code_editor'
+		'Bob - editor - Code'
 	);
 	await bob.page.close();
+	// At once: not counted, shown dimmed; "left" once he has not come back (LEAVE_GRACE_MS).
+	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
+	await expect(alice.page.locator('[data-user="Bob"]')).toHaveAttribute('data-online', 'false');
 	await expect(
 		alice.page.getByTestId('toast').filter({ hasText: 'Bob left the workspace' })
-	).toBeVisible();
-	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
+	).toBeVisible({ timeout: 20_000 });
+	await expect(alice.page.locator('[data-user="Bob"]')).toHaveCount(0);
 });
 
 test('[APPPRES1] a browser notification too when the tab is hidden and notifications are allowed', async ({
@@ -157,7 +160,7 @@ test('[APPPRES1] a browser notification too when the tab is hidden and notificat
 		alice.page.evaluate(() => (window as unknown as { __notifications: string[] }).__notifications);
 	await expect.poll(shown).toContain('Ensemble: Bob joined the workspace');
 	await bob.page.close();
-	await expect.poll(shown).toContain('Ensemble: Bob left the workspace');
+	await expect.poll(shown, { timeout: 20_000 }).toContain('Ensemble: Bob left the workspace');
 });
 
 test('[APP2] files added, renamed and deleted by one are seen by the other', async ({ people }) => {

@@ -23,7 +23,7 @@ test('[APPPRES3] following someone follows their view and file; an own action st
 	await alice.page.getByRole('button', { name: 'Dashboard', exact: true }).click();
 	await expect(alice.page.getByText('Following Bob.')).toHaveCount(0);
 	await bob.page.getByRole('button', { name: 'Data', exact: true }).click();
-	await expect(alice.page.locator('[data-user="Bob"]')).toHaveAttribute('title', /data_table$/);
+	await expect(alice.page.locator('[data-user="Bob"]')).toHaveAttribute('title', /Data$/);
 	await expect(alice.page.getByRole('button', { name: 'Dashboard', exact: true })).toHaveAttribute(
 		'aria-current',
 		'page'

@@ -2,7 +2,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as decoding from 'lib0/decoding';
-import { MessageType } from '../../server/protocol/messages.ts';
+import * as encoding from 'lib0/encoding';
+import { CloseCode } from '../../server/protocol/closeCodes.ts';
+import { ALIVE_WITHIN_MS, MessageType } from '../../server/protocol/messages.ts';
 import { encodeAwarenessEntries, parseAwarenessUpdate } from '../../server/relay/awareness.ts';
 import * as Y from 'yjs';
 import { SyncStep, awarenessFrame, updateFrame } from '../../server/relay/frames.ts';
@@ -25,6 +27,13 @@ function presence(
 	state: Record<string, unknown> | null
 ): Uint8Array {
 	return awarenessFrame(encodeAwarenessEntries([{ clientID, clock, state }]));
+}
+
+function alive(withinMs: number): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, MessageType.alive);
+	encoding.writeVarUint(e, withinMs);
+	return encoding.toUint8Array(e);
 }
 
 function awarenessOf(frame: Uint8Array): ReturnType<typeof parseAwarenessUpdate> {
@@ -143,6 +152,45 @@ describe('presence', () => {
 		bob.close();
 		await waitFor(() => !alice.awareness.getStates().has(6161), 'bob removed');
 		expect(harness.relay.presentUsers(WS).map((u) => u.id)).toEqual(['alice']);
+	});
+
+	it('[PRES7] a client that promised signs of life and went silent is closed and its presence removed', async () => {
+		harness = await startRelay();
+		const alice = open(ROOM, 'alice', 'owner');
+		await synced(alice);
+		const bob = raw(ROOM, query('bob', 'editor'));
+		await bob.opened();
+		bob.send(alive(ALIVE_WITHIN_MS.min));
+		bob.send(presence(7171, 1, { cursor: 1 }));
+		await waitFor(() => alice.awareness.getStates().has(7171), 'bob present');
+		const silentSince = Date.now();
+		// Bob's network drops: no close frame, no more messages.
+		expect(await bob.closed).toBe(CloseCode.goingAway);
+		await waitFor(() => !alice.awareness.getStates().has(7171), 'bob removed');
+		const gone = Date.now() - silentSince;
+		console.log(`[PRES7] silent client removed after ${gone} ms`);
+		expect(gone).toBeGreaterThanOrEqual(ALIVE_WITHIN_MS.min - 50);
+		expect(gone).toBeLessThan(ALIVE_WITHIN_MS.min + 1500);
+		// Alice's stock provider never promised anything and was silent as long: still open.
+		expect(alice.wsconnected).toBe(true);
+	});
+
+	it('[PRES7] a client that keeps its promise stays connected', async () => {
+		harness = await startRelay();
+		const carol = raw(ROOM, query('carol', 'editor'));
+		const dave = raw(ROOM, query('dave', 'editor'));
+		await Promise.all([carol.opened(), dave.opened()]);
+		carol.send(alive(ALIVE_WITHIN_MS.min));
+		dave.send(alive(ALIVE_WITHIN_MS.min));
+		// Carol keeps saying she is here; Dave goes silent. When Dave is closed, Carol,
+		// connected as long, is still open.
+		const keep = setInterval(() => carol.send(alive(ALIVE_WITHIN_MS.min)), 500);
+		try {
+			expect(await dave.closed).toBe(CloseCode.goingAway);
+			expect(carol.socket.readyState).toBe(carol.socket.OPEN);
+		} finally {
+			clearInterval(keep);
+		}
 	});
 
 	it('[PRES4] changes from many clients in one tick reach each recipient merged in few frames', async () => {

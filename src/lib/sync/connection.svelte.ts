@@ -12,6 +12,7 @@ import { describeClose, isFinalClose } from '$shared/closeCodes.ts';
 import { ACK_PARAM, MessageType, StorageState } from '$shared/messages.ts';
 import type { DocName } from '$shared/docs.ts';
 import { LOCAL_PREFIX } from '../local.ts';
+import { keepAlive } from './alive.ts';
 import { PendingChanges } from './pending.ts';
 
 /** Transaction origin of replayed unsaved changes (already counted as pending). */
@@ -33,6 +34,7 @@ export class DocConnection {
 	readonly provider: WebsocketProvider;
 	readonly persistence: IndexeddbPersistence;
 	private readonly pendingChanges: PendingChanges;
+	private readonly stopAlive: () => void;
 
 	connected = $state(false);
 	/** Synced with the server since the last (re)connect. */
@@ -67,6 +69,7 @@ export class DocConnection {
 			shouldReconnect: (event) => !isFinalClose(event.code)
 		});
 		this.installHandlers();
+		this.stopAlive = keepAlive(this.provider);
 		this.doc.on('update', this.onUpdate);
 	}
 
@@ -172,6 +175,7 @@ export class DocConnection {
 
 	destroy(): void {
 		this.doc.off('update', this.onUpdate);
+		this.stopAlive();
 		this.provider.destroy();
 		this.persistence.destroy().catch((err: unknown) => {
 			console.error(`ensemble: closing the local copy of ${this.name} failed`, err);

@@ -32,7 +32,7 @@ export class WorkspaceModel {
 			joined: (p) =>
 				toasts.show(`${p.name} joined the workspace`, { color: p.color, notify: true }),
 			left: (p) => {
-				if (this.following === p.id) this.following = null;
+				if (this.following === p.id) this.stopFollowing();
 				toasts.show(`${p.name} left the workspace`, { color: p.color, notify: true });
 			}
 		});
@@ -47,7 +47,9 @@ export class WorkspaceModel {
 			role: this.role,
 			view: this.view,
 			field: this.field,
-			self: true
+			following: this.following,
+			self: true,
+			online: this.conn.online
 		};
 	}
 
@@ -103,11 +105,15 @@ export class WorkspaceModel {
 
 	follow(personId: string): void {
 		this.following = personId === this.me.id ? null : personId;
+		// The followed person sees who follows them.
+		this.liveAwareness.setLocalStateField('following', this.following);
 	}
 
 	/** Any action of my own stops following (issue 4). */
 	stopFollowing(): void {
-		if (this.following) this.following = null;
+		if (!this.following) return;
+		this.following = null;
+		this.liveAwareness.setLocalStateField('following', null);
 	}
 
 	destroy(): void {

@@ -16,7 +16,11 @@ export interface Person {
 	readonly view: View;
 	/** The hyperparameter (or other field) they are editing now. */
 	readonly field: string | null;
+	/** The person they follow, or null. */
+	readonly following: string | null;
 	readonly self: boolean;
+	/** False for a moment after they dropped off (they may be reconnecting). */
+	readonly online: boolean;
 }
 
 export interface StampedUser {
@@ -48,14 +52,31 @@ export interface PresenceEvents {
 	left(person: Person): void;
 }
 
+/**
+ * Someone who drops off is shown offline for this long before "left" is said: a
+ * reload, a network blip or an old socket closing after its reconnect comes back
+ * within it, and says nothing.
+ */
+export const LEAVE_GRACE_MS = 10_000;
+/** After our own (re)connect, states arriving this soon are who was already here. */
+const BASELINE_MS = 2000;
+
 export class Presence {
 	people = $state.raw<Person[]>([]);
 	private readonly live: DocConnection;
 	private readonly me: () => Person;
 	private readonly events: PresenceEvents;
+	/** Others announced as present (or present when we arrived). */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
-	private known: ReadonlyMap<string, Person> = new Map<string, Person>();
+	private known = new Map<string, Person>();
+	/** Others who dropped off less than LEAVE_GRACE_MS ago, with the timer that says "left". */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, rendered through `people`
+	private readonly gone = new Map<
+		string,
+		{ person: Person; timer: ReturnType<typeof setTimeout> }
+	>();
 	private baselineTaken = false;
+	private baselineTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(live: DocConnection, me: () => Person, events: PresenceEvents) {
 		this.live = live;
@@ -84,34 +105,71 @@ export class Presence {
 				...user,
 				view: toView(state.current_view),
 				field: typeof state.field === 'string' ? state.field : null,
-				self: false
+				following: typeof state.following === 'string' ? state.following : null,
+				self: false,
+				online: true
 			});
 		}
 		return out;
 	}
 
-	/** Until the next sync, states arriving are who was already here, not news. */
 	private readonly onStatus = ({ status }: { status: string }): void => {
-		if (status !== 'connected') this.baselineTaken = false;
+		if (status === 'connected') return;
+		// We dropped: y-websocket forgets everyone. That is us leaving, not them.
+		this.baselineTaken = false;
+		if (this.baselineTimer) clearTimeout(this.baselineTimer);
+		this.baselineTimer = null;
+		this.clearGone();
+		this.update();
 	};
 
 	private readonly onSync = (synced: boolean): void => {
-		if (!synced) return;
-		// Whoever is here when we first sync was already here: no toasts for them.
-		// After a reconnect, quietly forget who left while we were away.
-		this.known = this.others();
-		this.baselineTaken = true;
+		if (!synced || this.baselineTimer) return;
+		// The others' states arrive around the sync: whoever shows up soon was already
+		// here (no toasts), and whoever left while we were away is quietly forgotten.
+		this.baselineTimer = setTimeout(() => {
+			this.baselineTimer = null;
+			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+			this.known = new Map(this.others());
+			this.baselineTaken = true;
+		}, BASELINE_MS);
 	};
 
 	private readonly update = (): void => {
 		const others = this.others();
-		this.people = [this.me(), ...others.values()];
-		// While disconnected y-websocket drops everyone: that is us leaving, not them.
-		if (!this.live.provider.wsconnected || !this.baselineTaken) return;
-		for (const [id, person] of others) if (!this.known.has(id)) this.events.joined(person);
-		for (const [id, person] of this.known) if (!others.has(id)) this.events.left(person);
-		this.known = others;
+		if (this.live.provider.wsconnected && this.baselineTaken) {
+			for (const [id, person] of others) {
+				const back = this.gone.get(id);
+				if (back) {
+					clearTimeout(back.timer);
+					this.gone.delete(id);
+				} else if (!this.known.has(id)) {
+					this.events.joined(person);
+				}
+			}
+			for (const [id, person] of this.known) {
+				if (!others.has(id) && !this.gone.has(id)) this.dropOff(person);
+			}
+			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+			this.known = new Map(others);
+		}
+		const offline = [...this.gone.values()].map((g) => ({ ...g.person, online: false }));
+		this.people = [this.me(), ...others.values(), ...offline];
 	};
+
+	private dropOff(person: Person): void {
+		const timer = setTimeout(() => {
+			this.gone.delete(person.id);
+			this.events.left(person);
+			this.update();
+		}, LEAVE_GRACE_MS);
+		this.gone.set(person.id, { person, timer });
+	}
+
+	private clearGone(): void {
+		for (const { timer } of this.gone.values()) clearTimeout(timer);
+		this.gone.clear();
+	}
 
 	/** Re-reads our own entry (view or role changed). */
 	refresh(): void {
@@ -119,6 +177,8 @@ export class Presence {
 	}
 
 	destroy(): void {
+		this.clearGone();
+		if (this.baselineTimer) clearTimeout(this.baselineTimer);
 		this.awareness.off('change', this.update);
 		this.live.provider.off('sync', this.onSync);
 		this.live.provider.off('status', this.onStatus);
