@@ -60,7 +60,9 @@ export const schema = {
 		training: 'training',
 		chat: 'chat',
 		annotations: 'annotations',
-		activity: 'activity'
+		activity: 'activity',
+		/** Uploaded data sets by id ({name, rows, at}): tells open pages the list changed. */
+		datasets: 'datasets'
 	},
 	run: { metrics: 'metrics' }
 } as const;

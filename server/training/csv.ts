@@ -58,6 +58,29 @@ function fail(message: string): { ok: false; message: string } {
 	return { ok: false, message };
 }
 
+/** A file with many problems lists this many (and how many more), so one fix-and-retry fixes them all. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** The row and cell problems of one file, gathered rather than stopping at the first. */
+class Problems {
+	readonly list: string[] = [];
+	more = 0;
+
+	add(problem: string): void {
+		if (this.list.length < MAX_LISTED_PROBLEMS) this.list.push(problem);
+		else this.more++;
+	}
+
+	/** One problem is said as it is; several are counted and listed. */
+	result(): { ok: false; message: string } | null {
+		if (this.list.length === 0) return null;
+		if (this.list.length === 1) return fail(this.list[0]!);
+		const total = this.list.length + this.more;
+		const rest = this.more > 0 ? `; and ${this.more} more` : '';
+		return fail(`${total} problems: ${this.list.join('; ')}${rest}`);
+	}
+}
+
 function decode(bytes: Uint8Array): ParseResult<string> {
 	try {
 		return { ok: true, value: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
@@ -112,36 +135,42 @@ function checkHeader(header: readonly string[], limits: CsvLimits): string | nul
 /** Types each column; a column that is mostly numbers but has a stray word is an error, not text. */
 function typeColumns(
 	header: readonly string[],
-	body: readonly ParsedRecord[]
-): ParseResult<Column[]> {
+	body: readonly ParsedRecord[],
+	problems: Problems
+): Column[] {
 	const columns: Column[] = [];
 	const textColumns: string[] = [];
 	for (const [c, name] of header.entries()) {
 		let numeric = 0;
-		let firstText: ParsedRecord | null = null;
+		const texts: ParsedRecord[] = [];
 		const distinct = new Set<string>();
 		for (const row of body) {
 			const cell = row.record[c] ?? '';
 			if (isNumeric(cell)) numeric++;
-			else firstText ??= row;
+			else if (cell !== '') texts.push(row);
 			if (distinct.size <= 1000) distinct.add(cell);
 		}
-		if (firstText && numeric > body.length / 2) {
-			const cell = firstText.record[c] ?? '';
-			return fail(
-				`line ${firstText.info.lines}, column '${name}': '${cell}' is not a number (the other values of this column are numbers)`
-			);
+		const firstText = texts[0] ?? null;
+		// Mostly numbers (empty cells are reported on their own): the words are mistakes.
+		if (firstText && numeric > texts.length) {
+			for (const row of texts) {
+				problems.add(
+					`line ${row.info.lines}, column '${name}': '${row.record[c] ?? ''}' is not a number (the other values of this column are numbers)`
+				);
+			}
+			columns.push({ name, type: 'number', distinct: distinct.size });
+			continue;
 		}
 		const type: ColumnType = firstText ? 'text' : 'number';
 		if (type === 'text') textColumns.push(name);
 		columns.push({ name, type, distinct: distinct.size });
 	}
 	if (textColumns.length > 1) {
-		return fail(
+		problems.add(
 			`non-numeric features: the columns ${textColumns.map((n) => `'${n}'`).join(', ')} hold text; features must be numbers and only one column (the target) may hold text`
 		);
 	}
-	return { ok: true, value: columns };
+	return columns;
 }
 
 export function parseCsv(
@@ -167,25 +196,28 @@ export function parseCsv(
 	if (body.length > limits.maxRows) {
 		return fail(`the file has ${body.length} data rows; at most ${limits.maxRows} are allowed`);
 	}
+	const problems = new Problems();
 	for (const row of body) {
 		if (row.record.length !== header.length) {
-			return fail(
+			problems.add(
 				`line ${row.info.lines} has ${row.record.length} fields but the header has ${header.length} columns`
 			);
+			continue;
 		}
-		const empty = row.record.indexOf('');
-		if (empty >= 0) {
-			return fail(
-				`line ${row.info.lines}, column '${header[empty]}': the value is empty (missing values are not supported)`
+		for (const [c, cell] of row.record.entries()) {
+			if (cell !== '') continue;
+			problems.add(
+				`line ${row.info.lines}, column '${header[c]}': the value is empty (missing values are not supported)`
 			);
 		}
 	}
-	const columns = typeColumns(header, body);
-	if (!columns.ok) return columns;
-	const values = columns.value.map((column, c) =>
+	const columns = typeColumns(header, body, problems);
+	const refused = problems.result();
+	if (refused) return refused;
+	const values = columns.map((column, c) =>
 		column.type === 'number'
 			? Float64Array.from(body, (row) => Number(row.record[c]))
 			: body.map((row) => row.record[c] ?? '')
 	);
-	return { ok: true, value: { columns: columns.value, rowCount: body.length, values } };
+	return { ok: true, value: { columns, rowCount: body.length, values } };
 }

@@ -3,14 +3,21 @@
 
 import { availableParallelism } from 'node:os';
 import { newId, type RunId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
-import type { Actor, Annotation, MetricPoint, RunRecord } from '../protocol/training.ts';
+import { schema } from '../protocol/docs.ts';
+import {
+	isFinalStatus,
+	type Actor,
+	type Annotation,
+	type MetricPoint,
+	type RunRecord
+} from '../protocol/training.ts';
 import type { RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { Storage } from '../storage/types.ts';
 import { ApiKeyService } from './apiKeyService.ts';
 import { BuiltinRuns } from './builtinRuns.ts';
 import type { CsvLimits } from './csv.ts';
-import { DatasetService } from './datasetService.ts';
+import { DatasetService, type DatasetInfo } from './datasetService.ts';
 import { IRIS_ID, toTrainingData } from './datasets.ts';
 import { notFound, TrainingError } from './errors.ts';
 import { ExternalRuns } from './externalRuns.ts';
@@ -108,6 +115,40 @@ export class TrainingService {
 	async close(): Promise<void> {
 		await this.#builtin.close();
 		await this.external.close();
+	}
+
+	/** Checks and stores an upload, and tells every open page (live `datasets`, DATA6). */
+	async uploadDataset(
+		workspace: WorkspaceId,
+		name: string,
+		content: Uint8Array,
+		by: UserId
+	): Promise<DatasetInfo> {
+		const dataset = await this.datasets.upload(workspace, name, content, by);
+		await this.#relay.write(liveKey(workspace), by, (doc) => {
+			doc
+				.getMap(schema.live.datasets)
+				.set(dataset.id, { name: dataset.name, rows: dataset.rows, at: dataset.created_at });
+		});
+		return dataset;
+	}
+
+	/** Deletes an upload unless a queued or running run uses it (409, DATA6). */
+	async removeDataset(workspace: WorkspaceId, id: string, by: UserId): Promise<void> {
+		const users = await readDoc(this.#relay, liveKey(workspace), (doc) =>
+			readRuns(doc).filter((r) => !isFinalStatus(r.status) && r.dataset?.id === id)
+		);
+		if (users.length > 0) {
+			throw new TrainingError(
+				409,
+				'conflict',
+				`The data set is used by ${users.map((r) => r.name).join(', ')} (queued or running); stop ${users.length === 1 ? 'it' : 'them'} or wait until ${users.length === 1 ? 'it ends' : 'they end'}, then delete it.`
+			);
+		}
+		await this.datasets.remove(workspace, id);
+		await this.#relay.write(liveKey(workspace), by, (doc) => {
+			doc.getMap(schema.live.datasets).delete(id);
+		});
 	}
 
 	/** Starts a built-in run (queued behind the workspace's current one, if any). */

@@ -27,6 +27,10 @@ export interface InviteResult {
 	readonly invite_url: string;
 }
 
+/** What a call that could not reach the server says (never the browser's "Failed to fetch"). */
+export const OFFLINE_MESSAGE =
+	'You are offline or the server cannot be reached: try again when you are back online.';
+
 /** A failed call: `status` 0 means the network failed (offline, server down). */
 export class ApiError extends Error {
 	readonly status: number;
@@ -57,7 +61,8 @@ async function request(method: string, path: string, body?: unknown): Promise<Js
 			body: body === undefined ? undefined : JSON.stringify(body)
 		});
 	} catch (err) {
-		throw new ApiError(0, 'network', `The server cannot be reached (${String(err)}).`);
+		console.warn(`ensemble: ${method} ${path} did not reach the server`, err);
+		throw new ApiError(0, 'network', OFFLINE_MESSAGE);
 	}
 	const text = await response.text();
 	let data: unknown = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headRows, parseCsv } from '../../server/training/csv.ts';
+import { headRows, MAX_LISTED_PROBLEMS, parseCsv } from '../../server/training/csv.ts';
 import { irisTable, toTrainingData } from '../../server/training/datasets.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -87,5 +87,21 @@ describe('training data from a table', () => {
 		expect(constant.ok ? '' : constant.message).toMatch(/only one value/);
 		const text = toTrainingData(table.value, 'x');
 		expect(text.ok ? '' : text.message).toMatch(/column 'label' holds text/);
+	});
+
+	it('[DATA5] a file with several problems lists them all, up to a limit', () => {
+		const message = error(
+			'a,b,label\n1,2,x\n3,oops,y\n4\n5,,z\n6,nope,w\n7,8,v\n9,10,u\n11,12,t\n'
+		);
+		expect(message).toBe(
+			"4 problems: line 4 has 1 fields but the header has 3 columns; line 5, column 'b': the value is empty (missing values are not supported); line 3, column 'b': 'oops' is not a number (the other values of this column are numbers); line 6, column 'b': 'nope' is not a number (the other values of this column are numbers)"
+		);
+		const rows = Array.from({ length: 50 }, (_, i) => `${i},bad${i},x`);
+		const many = error(
+			`a,b,label\n${Array.from({ length: 60 }, (_, i) => `${i},${i},y`).join('\n')}\n${rows.join('\n')}\n`
+		);
+		expect(many).toMatch(/^50 problems: /);
+		expect(many.split('; ').length).toBe(MAX_LISTED_PROBLEMS + 1);
+		expect(many).toMatch(/; and 30 more$/);
 	});
 });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorReply } from '../helpers/http.ts';
 import { makeTeam, startTestServer, type Team, type TestServer } from '../helpers/server.ts';
+import { schema } from '../../server/protocol/docs.ts';
+import { docReaches } from '../helpers/yjs.ts';
 import { setWorkspace, statusReaches, upload, watchLive, type StartBody } from './helpers.ts';
 
 let server: TestServer;
@@ -118,5 +120,47 @@ describe('data sets', () => {
 		const reply = await upload(server, viewer.client, team.workspace, 'a.csv', goodCsv());
 		expect(reply.status).toBe(403);
 		expect((reply.body as ErrorReply).error.message).toMatch(/upload_data/);
+	});
+
+	it('[DATA6] uploads and deletions reach every open page through live; a data set in use is not deleted', async () => {
+		const ws = team.workspace;
+		const editor = await team.add('Ed', 'editor');
+		const viewer = await team.add('Vi', 'viewer');
+		const live = await watchLive(server, team.owner, ws);
+		const listed = () => live.doc.getMap(schema.live.datasets).toJSON();
+		const up = await upload(server, editor.client, ws, 'animals.csv', goodCsv());
+		const { dataset } = up.body as DatasetBody;
+		await docReaches(live.doc, () => dataset.id in listed(), 'the upload in live');
+		expect(listed()[dataset.id]).toMatchObject({ name: 'animals.csv', rows: 40 });
+
+		// Many epochs: the run is still queued or running when the deletion is asked.
+		await setWorkspace(server, team.owner, ws, { epochs: 5000 });
+		const run = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
+			dataset: dataset.id,
+			target: 'kind'
+		});
+		expect(run.status).toBe(201);
+		const inUse = await editor.client.delete<ErrorReply>(
+			`/api/workspaces/${ws}/datasets/${dataset.id}`
+		);
+		expect(inUse.status).toBe(409);
+		expect(inUse.body.error.code).toBe('conflict');
+		expect(inUse.body.error.message).toMatch(/used by .*stop it or wait/);
+		const denied = await viewer.client.delete<ErrorReply>(
+			`/api/workspaces/${ws}/datasets/${dataset.id}`
+		);
+		expect(denied.status).toBe(403);
+
+		await team.owner.post(`/api/workspaces/${ws}/runs/${run.body.run.id}/stop`, {});
+		await statusReaches(live, run.body.run.id, 'stopped');
+		const gone = await editor.client.delete(`/api/workspaces/${ws}/datasets/${dataset.id}`);
+		expect(gone.status).toBe(204);
+		await docReaches(live.doc, () => !(dataset.id in listed()), 'the deletion in live');
+		const list = await team.owner.get<{ datasets: Array<{ id: string }> }>(
+			`/api/workspaces/${ws}/datasets`
+		);
+		expect(list.body.datasets.map((d) => d.id)).toEqual(['iris']);
+		expect((await editor.client.delete(`/api/workspaces/${ws}/datasets/iris`)).status).toBe(400);
+		live.destroy();
 	});
 });

@@ -71,7 +71,7 @@ export function datasetRoutes(
 			});
 			// The limit is one byte over the maximum, so a truncated file is always detected here.
 			if (file.file.truncated || content.byteLength > service.datasets.maxBytes) throw tooLarge();
-			const dataset = await service.datasets.upload(
+			const dataset = await service.uploadDataset(
 				caller.workspace,
 				datasetName(file.filename),
 				content,
@@ -136,14 +136,15 @@ export function datasetRoutes(
 		{
 			schema: {
 				tags,
-				summary: 'Delete an uploaded data set',
+				summary:
+					'Delete an uploaded data set (owners and editors; 409 while a queued or running run uses it)',
 				params: DatasetParams,
-				response: { 204: Type.Null(), ...errors(400, 401, 403, 404) }
+				response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409) }
 			}
 		},
 		async (request, reply) => {
 			const caller = await auth(request, request.params.id, 'upload_data', { allowKey: false });
-			await service.datasets.remove(caller.workspace, request.params.datasetId);
+			await service.removeDataset(caller.workspace, request.params.datasetId, caller.userId);
 			return reply.status(204).send(null);
 		}
 	);

@@ -18,8 +18,10 @@ interface Entry {
 	k: number;
 	/** Acks received when it was recorded (0 for entries loaded from storage). */
 	a: number;
-	/** Number of changes merged into this entry. */
+	/** Number of edits merged into this entry (keystrokes close together are one edit). */
 	n: number;
+	/** When the last change merged into it was made (ms since epoch). */
+	t?: number;
 	/** The changes themselves: one merged Yjs update, base64. */
 	u: string;
 }
@@ -39,6 +41,9 @@ function isEntries(v: unknown): v is Entry[] {
 	);
 }
 
+/** Changes less than this apart are one edit: typing a line is one change, not one per key. */
+const EDIT_GAP_MS = 1500;
+
 export class PendingChanges {
 	private entries: Entry[];
 	private acks = 0;
@@ -55,14 +60,15 @@ export class PendingChanges {
 		return n;
 	}
 
-	record(client: number, clock: number, update: Uint8Array): void {
+	record(client: number, clock: number, update: Uint8Array, now = Date.now()): void {
 		const last = this.entries.at(-1);
 		if (last && last.c === client && last.a === this.acks) {
 			last.k = Math.max(last.k, clock);
-			last.n++;
+			if (now - (last.t ?? 0) > EDIT_GAP_MS) last.n++;
+			last.t = now;
 			last.u = toBase64(Y.mergeUpdates([fromBase64(last.u), update]));
 		} else {
-			this.entries.push({ c: client, k: clock, a: this.acks, n: 1, u: toBase64(update) });
+			this.entries.push({ c: client, k: clock, a: this.acks, n: 1, t: now, u: toBase64(update) });
 		}
 		this.persist();
 	}

@@ -2,6 +2,7 @@
 // Errors carry the server's message, which says what to do.
 
 import type { Annotation, RunRecord } from '$shared/training.ts';
+import { OFFLINE_MESSAGE } from '../api.ts';
 
 export interface ColumnInfo {
 	name: string;
@@ -40,7 +41,8 @@ async function call<T>(method: string, path: string, body?: BodyInit | object): 
 			body: body === undefined ? undefined : isForm ? body : JSON.stringify(body)
 		});
 	} catch (err) {
-		throw new TrainingApiError(0, `The server cannot be reached (${String(err)}).`);
+		console.warn(`ensemble: ${method} ${path} did not reach the server`, err);
+		throw new TrainingApiError(0, OFFLINE_MESSAGE);
 	}
 	const text = await response.text();
 	let data: unknown = null;
@@ -74,9 +76,6 @@ export const trainingApi = {
 			'GET',
 			`${base(ws)}/datasets/${encodeURIComponent(id)}?rows=${rows}`
 		),
-	upload: (ws: string, file: File) => {
-		const form = new FormData();
-		form.append('file', file, file.name);
-		return call<{ dataset: DatasetInfo }>('POST', `${base(ws)}/datasets`, form);
-	}
+	remove: (ws: string, id: string) =>
+		call<null>('DELETE', `${base(ws)}/datasets/${encodeURIComponent(id)}`)
 };
