@@ -67,12 +67,23 @@ export class TokenBucket {
 		this.#last = now;
 	}
 
-	take(now: number): boolean {
+	/** Takes `cost` tokens if there are that many (the chat API spends bytes). */
+	take(now: number, cost = 1): boolean {
+		this.#refill(now);
+		if (this.#tokens < cost) return false;
+		this.#tokens -= cost;
+		return true;
+	}
+
+	/** Milliseconds until `cost` tokens are there (0 when they are now). */
+	waitMs(now: number, cost = 1): number {
+		this.#refill(now);
+		return this.#tokens >= cost ? 0 : ((cost - this.#tokens) * 1000) / this.#rate;
+	}
+
+	#refill(now: number): void {
 		const elapsed = Math.max(0, now - this.#last);
 		this.#last = now;
 		this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate) / 1000);
-		if (this.#tokens < 1) return false;
-		this.#tokens -= 1;
-		return true;
 	}
 }

@@ -35,10 +35,13 @@ export const OFFLINE_MESSAGE =
 export class ApiError extends Error {
 	readonly status: number;
 	readonly code: string;
-	constructor(status: number, code: string, message: string) {
+	/** Seconds the server asked to wait before trying again (429), or 0. */
+	readonly retryAfter: number;
+	constructor(status: number, code: string, message: string, retryAfter = 0) {
 		super(message);
 		this.status = status;
 		this.code = code;
+		this.retryAfter = retryAfter;
 	}
 	get offline(): boolean {
 		return this.status === 0;
@@ -82,7 +85,8 @@ async function request(method: string, path: string, body?: unknown): Promise<Js
 		throw new ApiError(
 			response.status,
 			typeof error.code === 'string' ? error.code : 'http',
-			message
+			message,
+			Number(response.headers.get('retry-after')) || 0
 		);
 	}
 	return isObject(data) ? data : {};

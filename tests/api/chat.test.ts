@@ -1,5 +1,6 @@
+import * as Y from 'yjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
+import { makeTeam, ManualClock, startTestServer, type TestServer } from '../helpers/server.ts';
 import type { ErrorReply } from '../helpers/http.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
 
@@ -58,10 +59,55 @@ describe('chat', () => {
 	it('[CHAT3] empty or oversized messages are refused with 400 and a message', async () => {
 		const team = await makeTeam(s);
 		const path = `/api/workspaces/${team.workspace}/chat`;
-		for (const text of ['', '   ', 'x'.repeat(4001)]) {
+		for (const text of ['', '   ', 'x'.repeat(2001)]) {
 			const reply = await team.owner.post<ErrorReply>(path, { text });
 			expect(reply.status).toBe(400);
 			expect(reply.body.error.message).toMatch(/text/);
+		}
+	});
+
+	it('[SEC6] chat is limited per person: a flood of long messages is refused with 429 and Retry-After, others still talk, and live stays small', async () => {
+		const clock = new ManualClock();
+		const limited = await startTestServer({ memory: true, clock });
+		try {
+			const team = await makeTeam(limited);
+			const viewer = await team.add('Flo', 'viewer');
+			const path = `/api/workspaces/${team.workspace}/chat`;
+			// 16 KB in one message (4,000 four-byte characters) is refused outright.
+			const huge = await viewer.client.post<ErrorReply>(path, { text: '😀'.repeat(4000) });
+			expect(huge.status).toBe(400);
+			expect(huge.body.error.message).toMatch(/text/);
+
+			const statuses: number[] = [];
+			let refusal: Awaited<ReturnType<typeof viewer.client.post<ErrorReply>>> | null = null;
+			for (let i = 0; i < 300; i++) {
+				const r = await viewer.client.post<ErrorReply>(path, { text: `${i} ${'x'.repeat(1990)}` });
+				statuses.push(r.status);
+				if (r.status === 429) refusal ??= r;
+			}
+			const accepted = statuses.filter((st) => st === 201).length;
+			expect(accepted).toBeGreaterThan(0);
+			expect(accepted).toBeLessThanOrEqual(10);
+			expect(statuses.filter((st) => st === 429).length).toBe(300 - accepted);
+			expect(refusal?.body.error.code).toBe('rate_limited');
+			expect(refusal?.body.error.message).toMatch(/too fast/);
+			expect(Number(refusal?.headers.get('retry-after'))).toBeGreaterThan(0);
+
+			// Someone else in the same workspace is not held back.
+			expect((await team.owner.post(path, { text: 'still here' })).status).toBe(201);
+			// A new client of live downloads what was accepted, not the flood.
+			const live = await limited.relay.open({ workspace: team.workspace as never, doc: 'live' });
+			try {
+				expect(live.doc.getArray('chat').length).toBe(accepted + 1);
+				expect(Y.encodeStateAsUpdate(live.doc).byteLength).toBeLessThan(40_000);
+			} finally {
+				live.release();
+			}
+			// After a pause the person talks again.
+			clock.advance(60_000);
+			expect((await viewer.client.post(path, { text: 'sorry' })).status).toBe(201);
+		} finally {
+			await limited.close();
 		}
 	});
 });

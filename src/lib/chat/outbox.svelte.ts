@@ -27,8 +27,11 @@ function isOutgoing(v: unknown): v is Outgoing[] {
 
 export class ChatOutbox {
 	items = $state<Outgoing[]>([]);
+	/** Why queued messages wait although we are online (the server said "too fast"), or null. */
+	notice = $state<string | null>(null);
 	private readonly workspaceId: string;
 	private sending = false;
+	private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(workspaceId: string) {
 		this.workspaceId = workspaceId;
@@ -60,9 +63,15 @@ export class ChatOutbox {
 				try {
 					await api.chat(this.workspaceId, next.text, next.id);
 					this.items = this.items.filter((m) => m.id !== next.id);
+					this.notice = null;
 				} catch (err) {
-					if (err instanceof ApiError && (err.offline || err.status >= 500 || err.status === 429))
+					if (err instanceof ApiError && err.status === 429) {
+						// Refused for now, not for good: say so, and send again when the server says we may.
+						this.notice = err.message;
+						this.retryIn(Math.max(1, err.retryAfter) * 1000);
 						return;
+					}
+					if (err instanceof ApiError && (err.offline || err.status >= 500)) return;
 					const reason = err instanceof Error ? err.message : String(err);
 					this.items = this.items.map((m) => (m.id === next.id ? { ...m, failed: reason } : m));
 				} finally {
@@ -72,6 +81,20 @@ export class ChatOutbox {
 		} finally {
 			this.sending = false;
 		}
+	}
+
+	/** Stops a pending retry (the panel is going away). */
+	dispose(): void {
+		if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+		this.retryTimer = null;
+	}
+
+	private retryIn(ms: number): void {
+		if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+		this.retryTimer = setTimeout(() => {
+			this.retryTimer = null;
+			this.flush().catch((err: unknown) => console.error('ensemble: sending chat failed', err));
+		}, ms);
 	}
 
 	private save(): void {
