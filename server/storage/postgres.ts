@@ -166,6 +166,15 @@ export class PostgresStorage implements EnsembleStorage {
 		if (this.#closed) throw new Error('storage is closed');
 		const client = await this.#pool.connect();
 		let broken: Error | undefined;
+		// The pool listens for errors only on idle clients: a connection reset while
+		// this one is checked out between two queries would otherwise be an
+		// unhandled 'error' event and kill the process (seen with a cut link,
+		// tests/faults). The next query fails; the client is dropped on release.
+		const onError = (err: Error) => {
+			broken = err;
+			this.#logger.error({ err: err.message }, 'postgres: connection failed during a transaction');
+		};
+		client.on('error', onError);
 		try {
 			await client.query(begin);
 			try {
@@ -183,6 +192,7 @@ export class PostgresStorage implements EnsembleStorage {
 				throw error;
 			}
 		} finally {
+			client.off('error', onError);
 			client.release(broken);
 		}
 	}
