@@ -14,14 +14,19 @@ export function deepCursorJson(depth: number): string {
 	return `{"cursor":${'['.repeat(depth)}${']'.repeat(depth)}}`;
 }
 
-/** An awareness frame carrying `json` as the state of `clientID`, encoded by hand. */
-export function rawAwarenessFrame(clientID: number, clock: number, json: string): Uint8Array {
+/** An awareness update carrying `json` as the state of `clientID`, encoded by hand. */
+export function rawAwarenessUpdate(clientID: number, clock: number, json: string): Uint8Array {
 	const e = encoding.createEncoder();
 	encoding.writeVarUint(e, 1);
 	encoding.writeVarUint(e, clientID);
 	encoding.writeVarUint(e, clock);
 	encoding.writeVarString(e, json);
-	return awarenessFrame(encoding.toUint8Array(e));
+	return encoding.toUint8Array(e);
+}
+
+/** The same as a message of the sync protocol. */
+export function rawAwarenessFrame(clientID: number, clock: number, json: string): Uint8Array {
+	return awarenessFrame(rawAwarenessUpdate(clientID, clock, json));
 }
 
 /** A v1 update setting `key` of root map `root` to an `any` array nested `depth` deep. */
