@@ -44,6 +44,8 @@ export interface Config {
 	readonly authRateLimit: number;
 	/** The share of one core a training run may use (0.05–1), so the relay keeps its event loop. */
 	readonly trainingCpuShare: number;
+	/** Bytes of uploaded data sets each workspace may keep (DATASET_QUOTA_MB). */
+	readonly datasetQuotaBytes: number;
 	/**
 	 * This process's name among several sharing one PostgreSQL (default host:PORT):
 	 * it owns the training runs it starts, and after a restart ends only its own.
@@ -119,6 +121,11 @@ export const VARIABLES: readonly Variable[] = [
 		name: 'TRAINING_CPU_PERCENT',
 		default: '25',
 		help: 'percent of one core a built-in training run may use (5-100); more trains faster but slows the relay'
+	},
+	{
+		name: 'DATASET_QUOTA_MB',
+		default: '100',
+		help: 'megabytes of uploaded data sets each workspace may keep; an upload past it is refused with 413'
 	},
 	{
 		name: 'INSTANCE_ID',
@@ -254,6 +261,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		signInMaxPerAddress: overrides.signInMaxPerAddress ?? 20,
 		signInWindowMs: overrides.signInWindowMs ?? 15 * 60 * 1000,
 		authRateLimit: overrides.authRateLimit ?? int(env, 'AUTH_RATE_LIMIT', 100, 0, 1_000_000),
+		datasetQuotaBytes:
+			overrides.datasetQuotaBytes ?? int(env, 'DATASET_QUOTA_MB', 100, 1, 1_000_000) * 1024 * 1024,
 		trainingCpuShare:
 			overrides.trainingCpuShare ?? int(env, 'TRAINING_CPU_PERCENT', 25, 5, 100) / 100,
 		instanceId: overrides.instanceId ?? str(env, 'INSTANCE_ID') ?? `${hostname()}:${port}`

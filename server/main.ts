@@ -133,6 +133,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		clock,
 		logger,
 		cpuShare: config.trainingCpuShare,
+		datasetQuotaBytes: config.datasetQuotaBytes,
 		// One SQLite file has one process: it owns every run. On a shared PostgreSQL
 		// each process ends only its own runs after a restart.
 		instance: config.databaseUrl ? config.instanceId : ''

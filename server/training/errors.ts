@@ -9,7 +9,8 @@ export type TrainingErrorCode =
 	| 'forbidden'
 	| 'not_found'
 	| 'conflict'
-	| 'queue_full';
+	| 'queue_full'
+	| 'quota_exceeded';
 
 export class TrainingError extends Error {
 	readonly status: number;

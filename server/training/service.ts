@@ -47,6 +47,8 @@ export interface TrainingServiceOptions {
 	/** At most one progress write (metrics + summary, one commit) per run per this many ms (default 250). */
 	readonly metricsIntervalMs?: number;
 	readonly csvLimits?: CsvLimits;
+	/** Bytes of uploaded data sets per workspace (DATASET_QUOTA_MB). */
+	readonly datasetQuotaBytes?: number;
 	/**
 	 * Share of a core each training worker may use (default 0.25): it rests between
 	 * batches beyond that, so a run slows down rather than the relay.
@@ -89,7 +91,12 @@ export class TrainingService {
 		this.#relay = relay;
 		this.#clock = clock;
 		this.#logger = logger;
-		this.datasets = new DatasetService(storage, clock, options.csvLimits);
+		this.datasets = new DatasetService(
+			storage,
+			clock,
+			options.csvLimits,
+			options.datasetQuotaBytes
+		);
 		this.apiKeys = new ApiKeyService(storage, clock);
 		this.external = new ExternalRuns(relay, clock, logger, metricsIntervalMs);
 		this.#builtin = new BuiltinRuns({
