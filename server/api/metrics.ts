@@ -36,6 +36,11 @@ const COUNTERS: ReadonlyArray<[keyof RelayStats, string, string]> = [
 		'resyncs',
 		'ensemble_resyncs_total',
 		'Documents re-synced from storage after a missed cross-process message'
+	],
+	[
+		'updatesHeldBack',
+		'ensemble_updates_held_back_total',
+		'Updates dropped because they depended on changes the document lacked (the sender re-syncs)'
 	]
 ];
 

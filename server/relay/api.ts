@@ -126,4 +126,6 @@ export interface RelayStats {
 	readonly busMessagesIn: number;
 	readonly busMessagesOut: number;
 	readonly resyncs: number;
+	/** Updates (or parts) dropped because they depended on changes the doc lacked (PENDING1, PENDING2). */
+	readonly updatesHeldBack: number;
 }

@@ -12,8 +12,8 @@ import type { MutableStats } from './stats.ts';
 
 /** What the room does with what arrives on its channel. */
 export interface DocBusRoom {
-	/** An update another process stored and published. */
-	applyRemote(update: Uint8Array): void;
+	/** An update another process stored and published; false if the room lacks what it depends on. */
+	applyRemote(update: Uint8Array): boolean;
 	/** Stamped awareness from another process. */
 	applyRemoteAwareness(update: Uint8Array): void;
 	/** Brings in what storage has that the room lacks (after a gap). */
@@ -145,8 +145,10 @@ export class DocBus {
 			return;
 		}
 		this.#seen.set(m.origin, m.seq);
-		if (last !== undefined && m.seq !== last + 1) void this.resync();
-		if (m.kind === BusKind.update) this.#room.applyRemote(m.payload);
-		else if (m.kind === BusKind.awareness) this.#room.applyRemoteAwareness(m.payload);
+		const gap = last !== undefined && m.seq !== last + 1;
+		// An update that depends on what was missed is dropped, not held (PENDING2).
+		const whole = m.kind === BusKind.update ? this.#room.applyRemote(m.payload) : true;
+		if (m.kind === BusKind.awareness) this.#room.applyRemoteAwareness(m.payload);
+		if (gap || !whole) void this.resync();
 	}
 }

@@ -79,6 +79,8 @@ export interface RoomDeps {
 }
 
 const MAX_RETRY_MS = 5000;
+/** Updates with missing dependencies in a row before the sender is closed (PENDING1). */
+const MAX_RESYNC_ASKS = 20;
 
 export class Room implements ConnectionHost, DocBusRoom {
 	readonly doc = new Y.Doc({ gc: true });
@@ -98,6 +100,8 @@ export class Room implements ConnectionHost, DocBusRoom {
 	readonly #syncWaiters: SyncWaiter[] = [];
 	#ackWaiters = new Set<Connection>();
 	#fullSync: Uint8Array | null = null;
+	/** Consecutive updates per connection that depended on changes this doc lacks (PENDING1). */
+	readonly #resyncAsks = new Map<Connection, number>();
 	/** Storage failed or stalled on this room's last write (DURABLE1). */
 	#notStoring = false;
 	#stallTimer: ReturnType<typeof setTimeout> | null = null;
@@ -152,6 +156,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 	// ConnectionHost
 
 	onSyncStep1(conn: Connection, stateVector: Uint8Array): void {
+		if (this.broken) return;
 		// A new client must not receive state that is not durable yet (RELAY3).
 		if (this.durable) this.#answerSync(conn, stateVector);
 		else if (this.#syncWaiters.length >= this.deps.limits.maxSyncWaiters)
@@ -160,6 +165,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 	}
 
 	onClientUpdate(conn: Connection, update: Uint8Array): void {
+		if (this.broken) return;
 		const shape = validateUpdateV1(update);
 		if (!isEmptyUpdate(shape)) {
 			const { limits, unstored } = this.deps;
@@ -180,15 +186,19 @@ export class Room implements ConnectionHost, DocBusRoom {
 				// Validation let through an update Yjs could not apply; the doc may be
 				// damaged, so nothing of this transaction is kept and the room reloads.
 				this.#discard(before);
-				this.deps.logger.error(
-					{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
-					'a validated update failed to apply; reloading the document'
-				);
 				conn.close(CloseCode.invalidPayload, 'update could not be applied');
-				this.broken = true;
-				this.deps.broken(this);
+				this.#break('a validated update failed to apply', err);
 				return;
 			}
+			if (this.#dropPending()) {
+				// Part of it depends on changes this document lacks. Yjs would hold that
+				// part and apply it, unstored, when they arrive (PENDING1): it is dropped
+				// instead, and the client is asked for everything we lack, which it
+				// answers with one whole update. What did apply is stored as usual.
+				this.#askResync(conn);
+				return;
+			}
+			this.#resyncAsks.delete(conn);
 		}
 		if (conn.options.ack) {
 			this.#ackWaiters.add(conn);
@@ -217,6 +227,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	onClose(conn: Connection): void {
 		this.conns.delete(conn);
+		this.#resyncAsks.delete(conn);
 		this.#ackWaiters.delete(conn);
 		this.presence.removeConnection(conn);
 		this.deps.maybeIdle(this);
@@ -226,6 +237,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	/** Runs `change` in one transaction; resolves once what it changed is stored. */
 	write(author: UserId | null, change: (doc: Y.Doc) => void): Promise<void> {
+		if (this.broken) return Promise.reject(new Error('document is reloading'));
 		const before = this.#pending.length;
 		this.doc.transact(() => change(this.doc), new ServerWrite(author));
 		const last =
@@ -236,16 +248,20 @@ export class Room implements ConnectionHost, DocBusRoom {
 		});
 	}
 
-	/** An update another process stored and published. */
-	applyRemote(update: Uint8Array): void {
+	/**
+	 * An update another process stored and published. False when part of it
+	 * depends on what this doc lacks (a lost bus message): that part is dropped,
+	 * and the caller re-syncs from storage, which has it all (PENDING2).
+	 */
+	applyRemote(update: Uint8Array): boolean {
+		if (this.broken) return true;
 		try {
 			Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
 		} catch (err) {
-			this.deps.logger.error(
-				{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
-				'an update from the bus failed to apply'
-			);
+			this.#break('an update from the bus or storage failed to apply', err);
+			return true;
 		}
+		return !this.#dropPending();
 	}
 
 	applyRemoteAwareness(update: Uint8Array): void {
@@ -258,7 +274,11 @@ export class Room implements ConnectionHost, DocBusRoom {
 		try {
 			applyStoredDoc(scratch, loaded, { logger: this.deps.logger, room: this.deps.name });
 			const missing = Y.encodeStateAsUpdate(scratch, Y.encodeStateVector(this.doc));
-			this.applyRemote(missing);
+			if (!this.applyRemote(missing))
+				this.deps.logger.error(
+					{ room: this.deps.name },
+					'storage lacks a dependency of what it holds'
+				);
 		} finally {
 			scratch.destroy();
 		}
@@ -311,6 +331,11 @@ export class Room implements ConnectionHost, DocBusRoom {
 	#onDocUpdate(update: Uint8Array, origin: unknown): void {
 		this.#fullSync = null;
 		if (origin === LOAD_ORIGIN) return;
+		if (this.broken) {
+			// A damaged doc's output never reaches storage or anyone (RELAY8).
+			this.deps.logger.warn({ room: this.deps.name }, 'dropped a change to a damaged document');
+			return;
+		}
 		if (origin === REMOTE_ORIGIN) {
 			// Stored by the process that published it: relay at once.
 			this.broadcast(updateFrame(update), null);
@@ -327,6 +352,57 @@ export class Room implements ConnectionHost, DocBusRoom {
 		this.#pending.push({ update, author, conn, at: this.deps.clock.now() });
 		this.deps.unstored.bytes += update.length;
 		this.#scheduleFlush();
+	}
+
+	/**
+	 * Whether the last apply left structs or deletions pending (waiting for
+	 * changes this doc lacks); if so they are dropped. Yjs keeps them in the
+	 * store, applies them inside whatever transaction brings what they wait for
+	 * (then relayed under that transaction's origin but never stored as theirs),
+	 * and puts them in every `encodeStateAsUpdate`: a sync reply would hand out
+	 * bytes storage does not have. No pending state survives an apply, so what
+	 * is dropped is exactly the last update's.
+	 */
+	#dropPending(): boolean {
+		const store = this.doc.store;
+		if (store.pendingStructs === null && store.pendingDs === null) return false;
+		store.pendingStructs = null;
+		store.pendingDs = null;
+		this.#fullSync = null;
+		this.deps.stats.updatesHeldBack++;
+		return true;
+	}
+
+	/** Asks a client for what we lack (sync step 1); one that never sends it whole is closed. */
+	#askResync(conn: Connection): void {
+		const asks = (this.#resyncAsks.get(conn) ?? 0) + 1;
+		this.#resyncAsks.set(conn, asks);
+		if (asks > MAX_RESYNC_ASKS) {
+			conn.close(CloseCode.invalidPayload, 'updates depend on changes the server does not have');
+			return;
+		}
+		conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+	}
+
+	/**
+	 * The doc threw while applying (or encoding): it may be damaged. It stops
+	 * taking writes and answering sync at once: every socket is closed (1011,
+	 * clients reconnect and re-sync), nobody waits for a reply from it, and the
+	 * relay stores what was queued before (clean transactions) and reloads it
+	 * from storage on next use (RELAY8).
+	 */
+	#break(what: string, err: unknown): void {
+		if (this.broken) return;
+		this.broken = true;
+		this.deps.logger.error(
+			{ err: err instanceof Error ? err.message : String(err), room: this.deps.name },
+			`${what}; reloading the document`
+		);
+		this.#syncWaiters.length = 0;
+		this.#ackWaiters.clear();
+		this.#fullSync = null;
+		this.closeAll(CloseCode.internalError, 'document reloading');
+		this.deps.broken(this);
 	}
 
 	/** Drops queued updates from index `from` on (never stored: their bytes no longer count). */
@@ -375,10 +451,15 @@ export class Room implements ConnectionHost, DocBusRoom {
 	async #write(): Promise<void> {
 		const batch = this.#pending;
 		this.#pending = [];
-		const syncs = this.#syncWaiters.splice(0).map((w) => ({
-			...w,
-			frame: this.#syncReply(w.stateVector)
-		}));
+		let syncs: Array<SyncWaiter & { frame: Uint8Array }>;
+		try {
+			syncs = this.#syncWaiters.map((w) => ({ ...w, frame: this.#syncReply(w.stateVector) }));
+		} catch (err) {
+			// The batch is still stored (it came from clean transactions); nobody gets a reply.
+			this.#break('encoding a sync reply failed', err);
+			syncs = [];
+		}
+		this.#syncWaiters.length = 0;
 		const acks = this.#ackWaiters;
 		this.#ackWaiters = new Set();
 		// Everything in the doc now is in this batch or already stored: this state
@@ -471,8 +552,15 @@ export class Room implements ConnectionHost, DocBusRoom {
 	}
 
 	#answerSync(conn: Connection, stateVector: Uint8Array): void {
-		if (conn.closed) return;
-		conn.send(this.#syncReply(stateVector));
+		if (conn.closed || this.broken) return;
+		let reply: Uint8Array;
+		try {
+			reply = this.#syncReply(stateVector);
+		} catch (err) {
+			this.#break('encoding a sync reply failed', err);
+			return;
+		}
+		conn.send(reply);
 		if (conn.options.ack) conn.send(savedFrame(Y.encodeStateVector(this.doc)));
 	}
 

@@ -18,6 +18,7 @@ export function newStats(): MutableStats {
 		busMessagesIn: 0,
 		busMessagesOut: 0,
 		resyncs: 0,
+		updatesHeldBack: 0,
 		storeMs: 0
 	};
 }

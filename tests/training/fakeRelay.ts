@@ -61,7 +61,8 @@ export class FakeRelay implements RelayApi {
 			messagesSent: 0,
 			busMessagesIn: 0,
 			busMessagesOut: 0,
-			resyncs: 0
+			resyncs: 0,
+			updatesHeldBack: 0
 		};
 	}
 	close(): Promise<void> {
