@@ -8,7 +8,16 @@ export interface Person {
 	readonly password: string;
 	readonly context: BrowserContext;
 	readonly page: Page;
+	/**
+	 * Content-Security-Policy violations Chromium reported in this person's
+	 * pages and workers. Any left at the end fails the test (CSP1).
+	 */
+	readonly cspViolations: string[];
 }
+
+/** Chromium reports each CSP violation as a console error starting like this. */
+const CSP_VIOLATION =
+	/Content Security Policy|Refused to (load|execute|apply|connect|create|frame)/;
 
 interface People {
 	/** A new person with their own browser context; signed up when `signUp` is true. */
@@ -29,9 +38,21 @@ export const test = base.extend<{ people: People }>({
 		await use({
 			async add(name, options = {}) {
 				const context = await browser.newContext({ baseURL });
+				const cspViolations: string[] = [];
+				context.on('console', (message) => {
+					if (message.type() === 'error' && CSP_VIOLATION.test(message.text()))
+						cspViolations.push(message.text());
+				});
 				const page = await context.newPage();
 				const email = `${name.toLowerCase()}-${process.pid}-${++counter}-${Date.now()}@example.test`;
-				const person = { name, email, password: 'correct horse battery', context, page };
+				const person = {
+					name,
+					email,
+					password: 'correct horse battery',
+					context,
+					page,
+					cspViolations
+				};
 				created.push(person);
 				if (options.signUp !== false) await signUp(person);
 				return person;
@@ -48,6 +69,9 @@ export const test = base.extend<{ people: People }>({
 			}
 		}
 		for (const p of created) await p.context.close();
+		// Every end-to-end test doubles as a check of the app's CSP (CSP1).
+		const violations = created.flatMap((p) => p.cspViolations.map((v) => `${p.name}: ${v}`));
+		expect(violations, 'Content-Security-Policy violations').toEqual([]);
 	}
 });
 
