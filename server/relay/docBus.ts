@@ -88,11 +88,12 @@ export class DocBus {
 			seq: this.#seq,
 			payload: new Uint8Array(0)
 		});
-		this.deps.bus
-			.publish(this.#channel, message)
-			.catch((err: unknown) =>
-				this.deps.logger.warn({ err: String(err), room: this.deps.name }, 'bus heartbeat failed')
-			);
+		this.deps.bus.publish(this.#channel, message).catch((err: unknown) => {
+			// Sent again at the next tick: without it, numbers lost while the bus was
+			// down would never be noticed by the others once this room goes quiet.
+			this.#heartbeatSeq = 0;
+			this.deps.logger.warn({ err: String(err), room: this.deps.name }, 'bus heartbeat failed');
+		});
 	}
 
 	/** Applies what storage has that the room lacks; relays it to local clients. */
@@ -138,14 +139,15 @@ export class DocBus {
 		this.deps.stats.busMessagesIn++;
 		const last = this.#seen.get(m.origin);
 		if (m.kind === BusKind.heartbeat) {
-			// Before the first message from an origin nothing can be told: what it
-			// published before this room subscribed is in what the room loaded.
-			if (last !== undefined && m.seq > last) void this.resync();
+			// A first message from an origin cannot tell whether what it published
+			// before came before this room loaded or was lost on the bus: one read
+			// of storage per origin settles it.
+			if (m.seq > (last ?? 0)) void this.resync();
 			this.#seen.set(m.origin, Math.max(last ?? 0, m.seq));
 			return;
 		}
 		this.#seen.set(m.origin, m.seq);
-		const gap = last !== undefined && m.seq !== last + 1;
+		const gap = m.seq !== (last ?? 0) + 1;
 		// An update that depends on what was missed is dropped, not held (PENDING2).
 		const whole = m.kind === BusKind.update ? this.#room.applyRemote(m.payload) : true;
 		if (m.kind === BusKind.awareness) this.#room.applyRemoteAwareness(m.payload);

@@ -58,8 +58,12 @@ export interface PresenceEvents {
  * within it, and says nothing.
  */
 export const LEAVE_GRACE_MS = 10_000;
-/** After our own (re)connect, states arriving this soon are who was already here. */
-const BASELINE_MS = 2000;
+/**
+ * After our own (re)connect, who was already here: the relay sends everyone's
+ * state before its sync reply, so they are all known when 'sync' fires. A longer
+ * window swallowed the toast of someone who joined just after us.
+ */
+const BASELINE_MS = 0;
 
 export class Presence {
 	people = $state.raw<Person[]>([]);
@@ -85,6 +89,8 @@ export class Presence {
 		this.awareness.on('change', this.update);
 		live.provider.on('sync', this.onSync);
 		live.provider.on('status', this.onStatus);
+		// Synced before we listened (a fast server): 'sync' will not come again.
+		if (live.provider.synced) this.onSync(true);
 		this.update();
 	}
 
