@@ -10,6 +10,14 @@ import type { Bus } from './bus.ts';
 import { BusKind, decodeBusMessage, docChannel, encodeBusMessage } from './busCodec.ts';
 import type { MutableStats } from './stats.ts';
 
+/**
+ * An origin not heard from for this long is forgotten (BUS5): every reload of
+ * the room on another process, and every crashed process, is a new origin, and
+ * a long-lived room would otherwise keep them all. One that speaks again is a
+ * first contact, which re-syncs from storage if its seq says it published before.
+ */
+export const ORIGIN_TTL_MS = 60_000;
+
 /** What the room does with what arrives on its channel. */
 export interface DocBusRoom {
 	/** An update another process stored and published; false if the room lacks what it depends on. */
@@ -38,8 +46,8 @@ export class DocBus {
 	#seq = 0;
 	/** The seq the last heartbeat carried. */
 	#heartbeatSeq = 0;
-	/** Last sequence number seen per publisher, to notice lost bus messages. */
-	readonly #seen = new Map<string, number>();
+	/** Last sequence number seen per publisher (and when), to notice lost bus messages. */
+	readonly #seen = new Map<string, { seq: number; at: number }>();
 	#unsubscribe: () => void = () => {};
 	#closed = false;
 
@@ -79,6 +87,7 @@ export class DocBus {
 
 	/** A room that published since its last heartbeat repeats its last seq. */
 	heartbeat(): void {
+		this.#forgetSilentOrigins();
 		if (this.#seq === this.#heartbeatSeq) return;
 		this.#heartbeatSeq = this.#seq;
 		if (!this.#othersListen()) return;
@@ -111,6 +120,16 @@ export class DocBus {
 		}
 	}
 
+	/** Publishers this room remembers (BUS5). */
+	get origins(): number {
+		return this.#seen.size;
+	}
+
+	#forgetSilentOrigins(): void {
+		const before = this.deps.clock.now() - ORIGIN_TTL_MS;
+		for (const [origin, { at }] of this.#seen) if (at < before) this.#seen.delete(origin);
+	}
+
 	close(): void {
 		this.#closed = true;
 		this.#unsubscribe();
@@ -137,16 +156,17 @@ export class DocBus {
 		}
 		if (m.origin === this.deps.origin || this.#closed) return;
 		this.deps.stats.busMessagesIn++;
-		const last = this.#seen.get(m.origin);
+		const last = this.#seen.get(m.origin)?.seq;
+		const at = this.deps.clock.now();
 		if (m.kind === BusKind.heartbeat) {
 			// A first message from an origin cannot tell whether what it published
 			// before came before this room loaded or was lost on the bus: one read
 			// of storage per origin settles it.
 			if (m.seq > (last ?? 0)) void this.resync();
-			this.#seen.set(m.origin, Math.max(last ?? 0, m.seq));
+			this.#seen.set(m.origin, { seq: Math.max(last ?? 0, m.seq), at });
 			return;
 		}
-		this.#seen.set(m.origin, m.seq);
+		this.#seen.set(m.origin, { seq: m.seq, at });
 		const gap = m.seq !== (last ?? 0) + 1;
 		// An update that depends on what was missed is dropped, not held (PENDING2).
 		const whole = m.kind === BusKind.update ? this.#room.applyRemote(m.payload) : true;
