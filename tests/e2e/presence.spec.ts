@@ -64,11 +64,8 @@ test('[APPPRES5] avatars in their own color with a readable initial; tooltips in
 	// Bob's color is the fill, the same on both sides, and the initial is not the fill.
 	expect(look.fill).toBe(bobColor);
 	expect(look.text).not.toBe(look.fill);
-	expect(look.fill).not.toBe(
-		await alice.page
-			.locator('[data-user="Alice"]')
-			.evaluate((el) => getComputedStyle(el).backgroundColor)
-	);
+	// Not asserted: that Alice's fill differs. Colors come from the seed's rule (the
+	// id's character codes modulo 12), so two people share one in 1 of 12 pairs.
 
 	await alice.page.getByRole('button', { name: /^Follow Bob/ }).click();
 	await expect(bob.page.getByTestId('followers')).toHaveText('Alice follows you');
