@@ -81,7 +81,7 @@ async function main(): Promise<void> {
 	const watchers: Array<{ doc: Y.Doc; provider: WebsocketProvider }> = [
 		await connect(server.url, `${training}/live`, await token(training))
 	];
-	await owner.post(`/api/workspaces/${training}/runs`); // warm up the worker and tfjs once
+	await owner.post(`/api/workspaces/${training}/runs`, { runner: 'builtin' }); // warm up the worker and tfjs once
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 
 	async function phase(withRun: boolean): Promise<number[]> {
@@ -91,7 +91,12 @@ async function main(): Promise<void> {
 			hp.doc.getMap('hyperparameters').set('epochs', 10_000);
 			await new Promise((resolve) => setTimeout(resolve, 300));
 			hp.provider.destroy();
-			const started = await owner.post<{ run: { id: string } }>(`/api/workspaces/${training}/runs`);
+			const started = await owner.post<{ run: { id: string } }>(
+				`/api/workspaces/${training}/runs`,
+				{
+					runner: 'builtin'
+				}
+			);
 			runId = started.body.run.id;
 			watchers.push(await connect(server.url, `${training}/run/${runId}`, await token(training)));
 			await new Promise((resolve) => setTimeout(resolve, 500)); // let it reach steady training

@@ -51,6 +51,15 @@ export interface Config {
 	 * it owns the training runs it starts, and after a restart ends only its own.
 	 */
 	readonly instanceId: string;
+	/** Runs on the server: `auto` uses bubblewrap where it works; `off` never runs scripts here. */
+	readonly runnerSandbox: 'auto' | 'off';
+	readonly runnerPython: string;
+	readonly runnerMemoryMb: number;
+	readonly runnerMaxProcesses: number;
+	readonly runnerScratchMb: number;
+	readonly runnerTimeLimitS: number;
+	/** A running run whose executor (agent, script, process) is silent this long ends `lost`. */
+	readonly runnerLostAfterS: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +137,41 @@ export const VARIABLES: readonly Variable[] = [
 		help: 'megabytes of uploaded data sets each workspace may keep; an upload past it is refused with 413'
 	},
 	{
+		name: 'RUNNER_SANDBOX',
+		default: 'auto',
+		help: 'auto: run scripts on the server in bubblewrap where it works (never without it); off: never'
+	},
+	{
+		name: 'RUNNER_PYTHON',
+		default: '/usr/bin/python3',
+		help: 'the Python that runs scripts on the server, e.g. a virtualenv with numpy/torch (/opt/ensemble-venv/bin/python)'
+	},
+	{
+		name: 'RUNNER_MEMORY_MB',
+		default: '1024',
+		help: 'address-space limit of a run on the server (MB)'
+	},
+	{
+		name: 'RUNNER_MAX_PROCESSES',
+		default: '64',
+		help: 'processes and threads a run on the server may have'
+	},
+	{
+		name: 'RUNNER_SCRATCH_MB',
+		default: '256',
+		help: "size of a run's scratch folder (a tmpfs) on the server (MB)"
+	},
+	{
+		name: 'RUNNER_TIME_LIMIT_S',
+		default: '3600',
+		help: 'wall time (and CPU time) a run on the server may take (s)'
+	},
+	{
+		name: 'RUNNER_LOST_AFTER_S',
+		default: '25',
+		help: 'a running run whose agent, script or process has not sent a heartbeat for this long ends lost'
+	},
+	{
 		name: 'INSTANCE_ID',
 		default: 'host:PORT',
 		help: 'with DATABASE_URL: a name for this process that stays the same across its restarts (its training runs are its own)'
@@ -155,6 +199,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 function str(env: Env, name: string): string | null {
 	const value = env[name]?.trim();
 	return value ? value : null;
+}
+
+function sandboxMode(env: Env): 'auto' | 'off' {
+	const raw = str(env, 'RUNNER_SANDBOX') ?? 'auto';
+	if (raw !== 'auto' && raw !== 'off')
+		throw new ConfigError(`RUNNER_SANDBOX must be auto or off, got "${raw}"`);
+	return raw;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -265,7 +316,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 			overrides.datasetQuotaBytes ?? int(env, 'DATASET_QUOTA_MB', 100, 1, 1_000_000) * 1024 * 1024,
 		trainingCpuShare:
 			overrides.trainingCpuShare ?? int(env, 'TRAINING_CPU_PERCENT', 25, 5, 100) / 100,
-		instanceId: overrides.instanceId ?? str(env, 'INSTANCE_ID') ?? `${hostname()}:${port}`
+		instanceId: overrides.instanceId ?? str(env, 'INSTANCE_ID') ?? `${hostname()}:${port}`,
+		runnerSandbox: overrides.runnerSandbox ?? sandboxMode(env),
+		runnerPython: overrides.runnerPython ?? str(env, 'RUNNER_PYTHON') ?? '/usr/bin/python3',
+		runnerMemoryMb: overrides.runnerMemoryMb ?? int(env, 'RUNNER_MEMORY_MB', 1024, 64, 1_048_576),
+		runnerMaxProcesses:
+			overrides.runnerMaxProcesses ?? int(env, 'RUNNER_MAX_PROCESSES', 64, 4, 100_000),
+		runnerScratchMb: overrides.runnerScratchMb ?? int(env, 'RUNNER_SCRATCH_MB', 256, 1, 1_048_576),
+		runnerTimeLimitS:
+			overrides.runnerTimeLimitS ?? int(env, 'RUNNER_TIME_LIMIT_S', 3600, 1, 30 * 24 * 3600),
+		runnerLostAfterS: overrides.runnerLostAfterS ?? int(env, 'RUNNER_LOST_AFTER_S', 25, 1, 3600)
 	};
 	if (config.secret.length < 32)
 		throw new ConfigError('SECRET must be at least 32 characters long');

@@ -17,7 +17,7 @@ import { Relay } from './relay/relay.ts';
 import type { RelayApi } from './relay/api.ts';
 import { CompatServer } from './compat/index.ts';
 import type { CompatLimits } from './compat/index.ts';
-import { TrainingService, trainingPlugin } from './training/index.ts';
+import { sandboxExecutor, TrainingService, trainingPlugin } from './training/index.ts';
 import { Sessions } from './auth/sessions.ts';
 import { WsTokens } from './auth/wsTokens.ts';
 import { Invites } from './auth/invites.ts';
@@ -127,6 +127,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	readiness.checks.push({ name: 'bus', check: () => Promise.resolve(relay.listening()) });
 	metrics.attachRelay(relay);
 	const compat = new CompatServer({ relay, clock, logger, limits: compatLimits });
+	const lostAfterMs = config.runnerLostAfterS * 1000;
 	const training = new TrainingService({
 		relay,
 		storage,
@@ -134,6 +135,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		logger,
 		cpuShare: config.trainingCpuShare,
 		datasetQuotaBytes: config.datasetQuotaBytes,
+		executors: [sandboxExecutor(config, logger)],
+		lostAfterMs,
+		heartbeatMs: Math.min(5000, Math.round(lostAfterMs / 4)),
 		// One SQLite file has one process: it owns every run. On a shared PostgreSQL
 		// each process ends only its own runs after a restart.
 		instance: config.databaseUrl ? config.instanceId : ''

@@ -64,7 +64,7 @@ export const schema = {
 		/** Uploaded data sets by id ({name, rows, at}): tells open pages the list changed. */
 		datasets: 'datasets'
 	},
-	run: { metrics: 'metrics' }
+	run: { metrics: 'metrics', log: 'log' }
 } as const;
 
 export const VIEWS = ['dashboard', 'code_editor', 'data_table'] as const;

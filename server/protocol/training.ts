@@ -9,7 +9,8 @@ export const RUN_STATUSES = [
 	'completed',
 	'failed',
 	'stopped',
-	'interrupted'
+	'interrupted',
+	'lost'
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -48,6 +49,17 @@ export interface RunSummary {
 	elapsed_ms: number;
 }
 
+/** Where a run executes: the server's sandbox, an agent, the built-in TensorFlow.js model, or a script on its own. */
+export type RunnerKind = 'builtin' | 'server' | 'agent' | 'external';
+
+/** How much a run has printed (its log keeps only the tail; these count everything). */
+export interface LogSize {
+	lines: number;
+	bytes: number;
+	/** Lines kept in `run/{id}.log` (the newest). */
+	kept: number;
+}
+
 /** Fields of one entry of `live.runs` (a Y.Map per run, so status changes stay small). */
 export interface RunRecord {
 	id: string;
@@ -70,6 +82,19 @@ export interface RunRecord {
 	message: string | null;
 	/** The last lines of a script's output (failed external runs). */
 	output: string[];
+	/** Absent on runs recorded before the queue: `source` tells then. */
+	runner?: RunnerKind;
+	/** The agent asked for (runner `agent`; null: any). */
+	agent?: string | null;
+	/** Who runs it once claimed: "server host:8000", "agent gpu-1". */
+	where?: string | null;
+	/** The entry file it runs (server and agent runs). */
+	entry?: string | null;
+	log?: LogSize | null;
+	/** Queue it again if its agent is lost. */
+	requeue?: boolean;
+	/** The run this one re-queues (same code, parameters and data). */
+	requeue_of?: string | null;
 }
 
 /** Fields of `live.training`. `status` is the seed's `training_status`. */

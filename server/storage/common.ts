@@ -5,7 +5,14 @@
 import type { RoomName } from '../protocol/docs.ts';
 import type { WorkspaceId } from '../protocol/ids.ts';
 import type { CommitInfo } from './groupCommit.ts';
-import type { HistoryEntry, Storage, StoredUpdate } from './types.ts';
+import type {
+	ActiveRun,
+	ClaimQuery,
+	HistoryEntry,
+	RunnerKind,
+	Storage,
+	StoredUpdate
+} from './types.ts';
 
 /** A whole document as it is stored: the compacted snapshot, the log after it, and all history. */
 export interface DocumentDump {
@@ -72,4 +79,29 @@ export function bytes(value: Uint8Array): Uint8Array {
 	return value.constructor === Uint8Array
 		? value
 		: new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * The run a claim takes: the oldest queued one of the asked runners (and agent),
+ * skipping workspaces already running one when `onePerWorkspace`. Every store
+ * calls it inside its own atomic step, so each run is handed out once.
+ */
+export function pickClaim(
+	queued: readonly ActiveRun[],
+	running: ReadonlyArray<{ workspace: WorkspaceId; runner: RunnerKind }>,
+	q: ClaimQuery
+): ActiveRun | null {
+	const busy = new Set(
+		running.filter((r) => q.runners.includes(r.runner)).map((r) => r.workspace as string)
+	);
+	return (
+		queued.find(
+			(r) =>
+				r.state === 'queued' &&
+				q.runners.includes(r.runner) &&
+				(q.workspace === undefined || r.workspace === q.workspace) &&
+				(r.agent === '' || r.agent === q.agent) &&
+				!(q.onePerWorkspace && busy.has(r.workspace))
+		) ?? null
+	);
 }

@@ -17,11 +17,14 @@ import {
 	workspaceOfRoom,
 	type DocumentDump,
 	type EnsembleStorage,
+	pickClaim,
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
 import type {
+	ActiveRun,
 	ApiKey,
+	ClaimQuery,
 	Dataset,
 	HistoryEntry,
 	Invite,
@@ -59,7 +62,7 @@ export class MemoryStorage implements EnsembleStorage {
 	readonly #invites = new Map<string, Invite>();
 	readonly #apiKeys = new Map<string, ApiKey>();
 	readonly #datasets = new Map<string, { dataset: Dataset; content: Uint8Array }>();
-	readonly #runs = new Map<string, { workspace: WorkspaceId; run: RunId; owner: string }>();
+	readonly #runs = new Map<string, ActiveRun>();
 	#closed = false;
 
 	constructor(options: StorageOptions & { logger?: Logger } = {}) {
@@ -445,7 +448,20 @@ export class MemoryStorage implements EnsembleStorage {
 	async markRunActive(workspace: WorkspaceId, run: RunId, owner = ''): Promise<void> {
 		this.#open();
 		const key = datasetKey(workspace, run);
-		if (!this.#runs.has(key)) this.#runs.set(key, { workspace, run, owner });
+		if (!this.#runs.has(key))
+			this.#runs.set(key, {
+				workspace,
+				run,
+				owner,
+				runner: 'builtin',
+				agent: '',
+				state: 'running',
+				claimedBy: '',
+				queuedAt: 0,
+				heartbeatAt: 0,
+				stopRequested: false,
+				requeue: false
+			});
 		return;
 	}
 
@@ -461,7 +477,82 @@ export class MemoryStorage implements EnsembleStorage {
 		this.#open();
 		return [...this.#runs.values()]
 			.filter((r) => owner === undefined || r.owner === owner)
-			.map((r) => ({ ...r }));
+			.map((r) => ({ workspace: r.workspace, run: r.run, owner: r.owner }));
+	}
+
+	async addActiveRun(entry: ActiveRun): Promise<void> {
+		this.#open();
+		const key = datasetKey(entry.workspace, entry.run);
+		if (!this.#runs.has(key)) this.#runs.set(key, { ...entry });
+	}
+
+	async claimRun(q: ClaimQuery): Promise<ActiveRun | null> {
+		this.#open();
+		const all = this.#sortedRuns();
+		const pick = pickClaim(
+			all,
+			all.filter((r) => r.state === 'running'),
+			q
+		);
+		if (!pick) return null;
+		const claimed: ActiveRun = {
+			...pick,
+			state: 'running',
+			claimedBy: q.claimedBy,
+			owner: q.owner,
+			heartbeatAt: q.now
+		};
+		this.#runs.set(datasetKey(pick.workspace, pick.run), claimed);
+		return { ...claimed };
+	}
+
+	async heartbeatRun(
+		workspace: WorkspaceId,
+		run: RunId,
+		claimedBy: string,
+		now: number
+	): Promise<ActiveRun | null> {
+		this.#open();
+		const key = datasetKey(workspace, run);
+		const row = this.#runs.get(key);
+		if (row?.state !== 'running' || row.claimedBy !== claimedBy) return null;
+		const next = { ...row, heartbeatAt: now };
+		this.#runs.set(key, next);
+		return { ...next };
+	}
+
+	async requestStop(workspace: WorkspaceId, run: RunId): Promise<ActiveRun | null> {
+		this.#open();
+		const key = datasetKey(workspace, run);
+		const row = this.#runs.get(key);
+		if (!row) return null;
+		if (row.state === 'queued') {
+			this.#runs.delete(key);
+			return { ...row };
+		}
+		const next = { ...row, stopRequested: true };
+		this.#runs.set(key, next);
+		return { ...next };
+	}
+
+	async takeStaleRuns(before: number): Promise<ActiveRun[]> {
+		this.#open();
+		const stale = [...this.#runs.entries()].filter(
+			([, r]) => r.state === 'running' && r.heartbeatAt < before
+		);
+		for (const [key] of stale) this.#runs.delete(key);
+		return stale.map(([, r]) => ({ ...r }));
+	}
+
+	async listQueue(workspace?: WorkspaceId): Promise<ActiveRun[]> {
+		this.#open();
+		return this.#sortedRuns().filter((r) => workspace === undefined || r.workspace === workspace);
+	}
+
+	#sortedRuns(): ActiveRun[] {
+		return [...this.#runs.values()]
+			.map((r) => ({ ...r }))
+			.sort((a, b) => a.queuedAt - b.queuedAt || a.run.localeCompare(b.run));
 	}
 
 	async healthy(): Promise<boolean> {

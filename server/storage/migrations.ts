@@ -100,6 +100,20 @@ export function toPostgres(sql: string): string {
 	return sql.replaceAll(' INTEGER', ' BIGINT').replaceAll(' BLOB', ' BYTEA');
 }
 
+// Active runs become the run queue (issue 12): a row from queued until its end is
+// stored, with who claimed it and when it last said it was alive.
+const V3_QUEUE = `
+ALTER TABLE active_runs ADD COLUMN runner TEXT NOT NULL DEFAULT 'builtin';
+ALTER TABLE active_runs ADD COLUMN agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE active_runs ADD COLUMN state TEXT NOT NULL DEFAULT 'running';
+ALTER TABLE active_runs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE active_runs ADD COLUMN queued_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE active_runs ADD COLUMN heartbeat_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE active_runs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE active_runs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX active_runs_queue ON active_runs (state, queued_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
 	{ version: 1, name: 'initial schema', sqlite: V1_TABLES, postgres: toPostgres(V1_TABLES) },
 	{
@@ -107,7 +121,8 @@ export const MIGRATIONS: readonly Migration[] = [
 		name: 'the process that owns an active run',
 		sqlite: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
 		postgres: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`
-	}
+	},
+	{ version: 3, name: 'the run queue', sqlite: V3_QUEUE, postgres: toPostgres(V3_QUEUE) }
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

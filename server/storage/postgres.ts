@@ -22,9 +22,12 @@ import {
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
 import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL, toPostgres } from './migrations.ts';
+import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
 import type {
+	ActiveRun,
 	ApiKey,
+	ClaimQuery,
 	Dataset,
 	HistoryEntry,
 	Invite,
@@ -639,6 +642,106 @@ export class PostgresStorage implements EnsembleStorage {
 			run: r.run as RunId,
 			owner: r.owner as string
 		}));
+	}
+
+	async addActiveRun(e: ActiveRun): Promise<void> {
+		await this.#query(
+			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+			[
+				e.workspace,
+				e.run,
+				e.owner,
+				e.runner,
+				e.agent,
+				e.state,
+				e.claimedBy,
+				e.queuedAt,
+				e.heartbeatAt,
+				e.stopRequested ? 1 : 0,
+				e.requeue ? 1 : 0
+			]
+		);
+	}
+
+	async claimRun(q: ClaimQuery): Promise<ActiveRun | null> {
+		// Claims from every process take one advisory lock in turn: select and update are
+		// one step, so each run is handed out once (and one per workspace holds).
+		return this.#transaction(async (client) => {
+			await client.query('SELECT pg_advisory_xact_lock($1, $2)', [
+				0x456e73,
+				hash32(`ensemble-run-queue:${this.schema}`)
+			]);
+			const queued = (
+				await client.query(
+					`SELECT * FROM active_runs WHERE state = 'queued' ORDER BY queued_at, run`
+				)
+			).rows as Row[];
+			const running = (
+				await client.query(`SELECT workspace, runner FROM active_runs WHERE state = 'running'`)
+			).rows as Row[];
+			const pick = pickClaim(queued.map(rows.activeRun), running.map(rows.activeRunKey), q);
+			if (!pick) return null;
+			const updated = await client.query(
+				`UPDATE active_runs SET state = 'running', claimed_by = $1, owner = $2, heartbeat_at = $3
+				WHERE workspace = $4 AND run = $5 AND state = 'queued'`,
+				[q.claimedBy, q.owner, q.now, pick.workspace, pick.run]
+			);
+			if (updated.rowCount !== 1) return null;
+			return {
+				...pick,
+				state: 'running',
+				claimedBy: q.claimedBy,
+				owner: q.owner,
+				heartbeatAt: q.now
+			};
+		});
+	}
+
+	async heartbeatRun(
+		workspace: WorkspaceId,
+		run: RunId,
+		claimedBy: string,
+		now: number
+	): Promise<ActiveRun | null> {
+		const found = await this.#query(
+			`UPDATE active_runs SET heartbeat_at = $1
+			WHERE workspace = $2 AND run = $3 AND state = 'running' AND claimed_by = $4 RETURNING *`,
+			[now, workspace, run, claimedBy]
+		);
+		return rows.maybe(found[0], rows.activeRun);
+	}
+
+	async requestStop(workspace: WorkspaceId, run: RunId): Promise<ActiveRun | null> {
+		const removed = await this.#query(
+			`DELETE FROM active_runs WHERE workspace = $1 AND run = $2 AND state = 'queued' RETURNING *`,
+			[workspace, run]
+		);
+		if (removed[0]) return rows.activeRun(removed[0]);
+		const flagged = await this.#query(
+			`UPDATE active_runs SET stop_requested = 1 WHERE workspace = $1 AND run = $2 RETURNING *`,
+			[workspace, run]
+		);
+		return rows.maybe(flagged[0], rows.activeRun);
+	}
+
+	async takeStaleRuns(before: number): Promise<ActiveRun[]> {
+		const stale = await this.#query(
+			`DELETE FROM active_runs WHERE state = 'running' AND heartbeat_at < $1 RETURNING *`,
+			[before]
+		);
+		return stale.map(rows.activeRun);
+	}
+
+	async listQueue(workspace?: WorkspaceId): Promise<ActiveRun[]> {
+		const list =
+			workspace === undefined
+				? await this.#query('SELECT * FROM active_runs ORDER BY queued_at, run')
+				: await this.#query(
+						'SELECT * FROM active_runs WHERE workspace = $1 ORDER BY queued_at, run',
+						[workspace]
+					);
+		return list.map(rows.activeRun);
 	}
 
 	async healthy(): Promise<boolean> {

@@ -2,10 +2,11 @@
 // pg returns bigint as strings and bytea as Buffers, so numbers and bytes are normalised).
 
 import type { RoomName } from '../protocol/docs.ts';
-import type { UserId, WorkspaceId } from '../protocol/ids.ts';
+import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
 import { bytes } from './common.ts';
 import type {
+	ActiveRun,
 	ApiKey,
 	Dataset,
 	HistoryEntry,
@@ -14,6 +15,7 @@ import type {
 	Session,
 	StoredUpdate,
 	User,
+	RunnerKind,
 	Workspace
 } from './types.ts';
 
@@ -119,4 +121,24 @@ export function dataset(r: Row): Dataset {
 		createdAt: num(r.created_at),
 		bytes: num(r.bytes)
 	};
+}
+
+export function activeRun(r: Row): ActiveRun {
+	return {
+		workspace: str(r.workspace) as WorkspaceId,
+		run: str(r.run) as RunId,
+		runner: str(r.runner) as RunnerKind,
+		agent: str(r.agent),
+		state: str(r.state) === 'queued' ? 'queued' : 'running',
+		owner: str(r.owner),
+		claimedBy: str(r.claimed_by),
+		queuedAt: num(r.queued_at),
+		heartbeatAt: num(r.heartbeat_at),
+		stopRequested: num(r.stop_requested) === 1 || r.stop_requested === true,
+		requeue: num(r.requeue) === 1 || r.requeue === true
+	};
+}
+
+export function activeRunKey(r: Row): { workspace: WorkspaceId; runner: RunnerKind } {
+	return { workspace: str(r.workspace) as WorkspaceId, runner: str(r.runner) as RunnerKind };
 }

@@ -23,11 +23,14 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
+import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
 import { migrateSqlite, openSqlite, SqliteCommitter } from './sqliteConnection.ts';
 import type { WriterReply, WriterRequest } from './sqliteWriter.ts';
 import type {
+	ActiveRun,
 	ApiKey,
+	ClaimQuery,
 	Dataset,
 	HistoryEntry,
 	Invite,
@@ -597,6 +600,121 @@ export class SqliteStorage implements EnsembleStorage {
 			run: r.run as RunId,
 			owner: r.owner as string
 		}));
+	}
+
+	async addActiveRun(e: ActiveRun): Promise<void> {
+		this.#run(
+			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			e.workspace,
+			e.run,
+			e.owner,
+			e.runner,
+			e.agent,
+			e.state,
+			e.claimedBy,
+			e.queuedAt,
+			e.heartbeatAt,
+			e.stopRequested ? 1 : 0,
+			e.requeue ? 1 : 0
+		);
+	}
+
+	async claimRun(q: ClaimQuery): Promise<ActiveRun | null> {
+		// One process per SQLite file, and the transaction makes select + update one step.
+		return this.#transaction(() => {
+			const candidates = this.#all(
+				`SELECT * FROM active_runs WHERE state = 'queued' ORDER BY queued_at, run`
+			).map(rows.activeRun);
+			const running = this.#all(
+				`SELECT workspace, runner FROM active_runs WHERE state = 'running'`
+			);
+			const pick = pickClaim(candidates, running.map(rows.activeRunKey), q);
+			if (!pick) return null;
+			this.#run(
+				`UPDATE active_runs SET state = 'running', claimed_by = ?, owner = ?, heartbeat_at = ?
+				WHERE workspace = ? AND run = ? AND state = 'queued'`,
+				q.claimedBy,
+				q.owner,
+				q.now,
+				pick.workspace,
+				pick.run
+			);
+			return {
+				...pick,
+				state: 'running',
+				claimedBy: q.claimedBy,
+				owner: q.owner,
+				heartbeatAt: q.now
+			};
+		});
+	}
+
+	async heartbeatRun(
+		workspace: WorkspaceId,
+		run: RunId,
+		claimedBy: string,
+		now: number
+	): Promise<ActiveRun | null> {
+		this.#run(
+			`UPDATE active_runs SET heartbeat_at = ? WHERE workspace = ? AND run = ? AND state = 'running' AND claimed_by = ?`,
+			now,
+			workspace,
+			run,
+			claimedBy
+		);
+		return rows.maybe(
+			this.#get(
+				`SELECT * FROM active_runs WHERE workspace = ? AND run = ? AND state = 'running' AND claimed_by = ?`,
+				workspace,
+				run,
+				claimedBy
+			),
+			rows.activeRun
+		);
+	}
+
+	async requestStop(workspace: WorkspaceId, run: RunId): Promise<ActiveRun | null> {
+		return this.#transaction(() => {
+			const row = rows.maybe(
+				this.#get('SELECT * FROM active_runs WHERE workspace = ? AND run = ?', workspace, run),
+				rows.activeRun
+			);
+			if (!row) return null;
+			if (row.state === 'queued') {
+				this.#run('DELETE FROM active_runs WHERE workspace = ? AND run = ?', workspace, run);
+				return row;
+			}
+			this.#run(
+				'UPDATE active_runs SET stop_requested = 1 WHERE workspace = ? AND run = ?',
+				workspace,
+				run
+			);
+			return { ...row, stopRequested: true };
+		});
+	}
+
+	async takeStaleRuns(before: number): Promise<ActiveRun[]> {
+		return this.#transaction(() => {
+			const stale = this.#all(
+				`SELECT * FROM active_runs WHERE state = 'running' AND heartbeat_at < ?`,
+				before
+			).map(rows.activeRun);
+			for (const r of stale)
+				this.#run('DELETE FROM active_runs WHERE workspace = ? AND run = ?', r.workspace, r.run);
+			return stale;
+		});
+	}
+
+	async listQueue(workspace?: WorkspaceId): Promise<ActiveRun[]> {
+		const list =
+			workspace === undefined
+				? this.#all('SELECT * FROM active_runs ORDER BY queued_at, run')
+				: this.#all(
+						'SELECT * FROM active_runs WHERE workspace = ? ORDER BY queued_at, run',
+						workspace
+					);
+		return list.map(rows.activeRun);
 	}
 
 	async healthy(): Promise<boolean> {

@@ -166,18 +166,79 @@ export interface WorkspaceStore {
 	deleteDataset(workspace: WorkspaceId, id: string): Promise<boolean>;
 }
 
+/** Where a run executes (RunRecord.runner). `external`: a script reporting on its own. */
+export type RunnerKind = 'builtin' | 'server' | 'agent' | 'external';
+
 /**
- * Runs started by a server process that have not ended, so that a restart can mark
- * them interrupted. `owner` names the process that runs them (several processes
- * share one PostgreSQL: a restarting process must not end another's runs).
+ * A run that has not ended: queued (waiting for an executor) or running (claimed
+ * by one, which heartbeats). The queue survives restarts and is shared by every
+ * process on one PostgreSQL; a claim hands a run to exactly one claimant.
+ */
+export interface ActiveRun {
+	readonly workspace: WorkspaceId;
+	readonly run: RunId;
+	readonly runner: RunnerKind;
+	/** The agent asked for ('' for any). */
+	readonly agent: string;
+	readonly state: 'queued' | 'running';
+	/** The process that runs it (server runs), for recovery after a restart. */
+	readonly owner: string;
+	/** Who holds the claim: `server:<instance>`, `agent:<name>`, `script`. */
+	readonly claimedBy: string;
+	readonly queuedAt: number;
+	readonly heartbeatAt: number;
+	/** Someone asked it to stop; its executor sees this on its next heartbeat. */
+	readonly stopRequested: boolean;
+	/** Queue it again if its executor is lost. */
+	readonly requeue: boolean;
+}
+
+export interface ClaimQuery {
+	readonly runners: readonly RunnerKind[];
+	/** Only this workspace's runs (agents serve the workspace of their key). */
+	readonly workspace?: WorkspaceId;
+	/** The claimant's agent name: runs asking for any agent or this one. */
+	readonly agent?: string;
+	/** Skip workspaces that already have a running run of these runners. */
+	readonly onePerWorkspace: boolean;
+	readonly claimedBy: string;
+	readonly owner: string;
+	readonly now: number;
+}
+
+/**
+ * Runs that have not ended, so that a restart can mark them interrupted and a
+ * lost executor is noticed. `owner` names the process that runs them (several
+ * processes share one PostgreSQL: a restarting process must not end another's runs).
  */
 export interface RunStore {
+	/** A run that runs at once (built-in runs in tests, scripts): state `running`. */
 	markRunActive(workspace: WorkspaceId, run: RunId, owner?: string): Promise<void>;
 	markRunEnded(workspace: WorkspaceId, run: RunId): Promise<void>;
 	/** Every active run, or only `owner`'s when given. */
 	listActiveRuns(
 		owner?: string
 	): Promise<Array<{ workspace: WorkspaceId; run: RunId; owner: string }>>;
+	/** Adds a run to the queue (or, with state `running`, as already claimed). */
+	addActiveRun(entry: ActiveRun): Promise<void>;
+	/** Atomically hands the oldest matching queued run to one claimant, or null. */
+	claimRun(query: ClaimQuery): Promise<ActiveRun | null>;
+	/** The claimant is alive; returns the row (null if it no longer holds the claim). */
+	heartbeatRun(
+		workspace: WorkspaceId,
+		run: RunId,
+		claimedBy: string,
+		now: number
+	): Promise<ActiveRun | null>;
+	/**
+	 * A queued run is removed (returned with state `queued`: the caller ends it);
+	 * a running one is flagged (returned with state `running`); null if not active.
+	 */
+	requestStop(workspace: WorkspaceId, run: RunId): Promise<ActiveRun | null>;
+	/** Removes and returns running runs whose last heartbeat is before `before` (each to one caller). */
+	takeStaleRuns(before: number): Promise<ActiveRun[]>;
+	/** The workspace's active runs, oldest first (every one when workspace is omitted). */
+	listQueue(workspace?: WorkspaceId): Promise<ActiveRun[]>;
 }
 
 export interface Storage extends DocumentStore, AccountStore, WorkspaceStore, RunStore {

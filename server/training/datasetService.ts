@@ -129,6 +129,21 @@ export class DatasetService {
 		this.#summaries.delete(`${workspace}/${id}`);
 	}
 
+	/** A data set as a CSV file (uploads as uploaded; the bundled Iris written out), or 404. */
+	async csv(workspace: WorkspaceId, id: string): Promise<{ name: string; csv: Uint8Array }> {
+		if (id === IRIS_ID) {
+			const table = irisTable();
+			const lines = [table.columns.map((c) => c.name).join(',')];
+			for (let r = 0; r < table.rowCount; r++) {
+				lines.push(table.values.map((column) => String(column[r])).join(','));
+			}
+			return { name: 'iris.csv', csv: new TextEncoder().encode(`${lines.join('\n')}\n`) };
+		}
+		const found = await this.#storage.getDataset(workspace, id);
+		if (!found) throw notFound(`No data set with id "${id}" in this workspace.`);
+		return { name: found.dataset.name, csv: found.content };
+	}
+
 	/** The checked table of a data set, or 404. */
 	async table(workspace: WorkspaceId, id: string): Promise<{ table: Table; info: DatasetInfo }> {
 		if (id === IRIS_ID) {

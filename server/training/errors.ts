@@ -10,7 +10,8 @@ export type TrainingErrorCode =
 	| 'not_found'
 	| 'conflict'
 	| 'queue_full'
-	| 'quota_exceeded';
+	| 'quota_exceeded'
+	| 'runner_unavailable';
 
 export class TrainingError extends Error {
 	readonly status: number;

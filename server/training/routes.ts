@@ -8,6 +8,7 @@ import type { AppContext } from '../api/context.ts';
 import { errorBody, makeErrorHandler } from '../api/errors.ts';
 import { TrainingError } from './errors.ts';
 import type { TrainingService } from './service.ts';
+import { agentRoutes } from './http/agents.ts';
 import { annotationRoutes } from './http/annotations.ts';
 import { datasetRoutes } from './http/datasets.ts';
 import { keyRoutes } from './http/keys.ts';
@@ -34,6 +35,7 @@ export const trainingRoutes: FastifyPluginAsync<TrainingRoutesOptions> = async (
 		limits: { files: 1, fields: 10, fileSize: service.datasets.maxBytes + 1 }
 	});
 	runRoutes(app, ctx, service);
+	agentRoutes(app, ctx, service);
 	datasetRoutes(app, ctx, service);
 	keyRoutes(app, ctx, service);
 	annotationRoutes(app, ctx, service);

@@ -14,14 +14,17 @@ import {
 import type { RelayApi } from '../relay/api.ts';
 import type { Clock, Logger } from '../runtime.ts';
 import type { Storage } from '../storage/types.ts';
+import type { RunnerKind } from '../storage/types.ts';
 import { ApiKeyService } from './apiKeyService.ts';
-import { BuiltinRuns } from './builtinRuns.ts';
+import { BuiltinExecutor } from './builtinExecutor.ts';
 import type { CsvLimits } from './csv.ts';
 import { DatasetService, type DatasetInfo } from './datasetService.ts';
 import { IRIS_ID, toTrainingData } from './datasets.ts';
 import { notFound, TrainingError } from './errors.ts';
+import type { Availability, ExecJob, Executor } from './executor.ts';
 import { ExternalRuns } from './externalRuns.ts';
 import { parseHyperparameters, snapshotParams } from './hyperparameters.ts';
+import { RunQueue } from './runQueue.ts';
 import {
 	liveKey,
 	liveWriter,
@@ -60,13 +63,27 @@ export interface TrainingServiceOptions {
 	 * live process's.
 	 */
 	readonly instance?: string;
+	/** Executors besides the built-in model (the sandbox), in order of preference. */
+	readonly executors?: readonly Executor[];
+	/** Heartbeat and lost-run timing of the queue (tests shorten them). */
+	readonly heartbeatMs?: number;
+	readonly lostAfterMs?: number;
+	readonly pollMs?: number;
 }
 
 export interface StartRequest {
+	readonly runner?: 'server' | 'agent' | 'builtin';
+	/** With runner `agent`: only the agent of this name may take it. */
+	readonly agent?: string;
+	/** Queue it again if its agent is lost. */
+	readonly requeue?: boolean;
 	readonly dataset?: string;
 	readonly target?: string;
 	readonly name?: string;
 }
+
+/** The file a script run starts with, unless the workspace's config names another. */
+export const DEFAULT_ENTRY = 'train.py';
 
 export interface StartResult {
 	readonly run: RunRecord;
@@ -79,16 +96,22 @@ export class TrainingService {
 	readonly datasets: DatasetService;
 	readonly apiKeys: ApiKeyService;
 	readonly external: ExternalRuns;
+	readonly queue: RunQueue;
+	/** How often agents and scripts heartbeat. */
+	readonly heartbeatMs: number;
 	readonly #relay: RelayApi;
 	readonly #clock: Clock;
 	readonly #logger: Logger;
-	readonly #builtin: BuiltinRuns;
+	readonly #executors: readonly Executor[];
+	readonly #storage: Storage;
 
 	constructor(options: TrainingServiceOptions) {
 		const { relay, storage, clock } = options;
 		const logger = options.logger.child({ part: 'training' });
 		const metricsIntervalMs = options.metricsIntervalMs ?? 250;
 		this.#relay = relay;
+		this.#storage = storage;
+		this.heartbeatMs = options.heartbeatMs ?? 5000;
 		this.#clock = clock;
 		this.#logger = logger;
 		this.datasets = new DatasetService(
@@ -98,29 +121,65 @@ export class TrainingService {
 			options.datasetQuotaBytes
 		);
 		this.apiKeys = new ApiKeyService(storage, clock);
-		this.external = new ExternalRuns(relay, clock, logger, metricsIntervalMs);
-		this.#builtin = new BuiltinRuns({
+		const builtin = new BuiltinExecutor({
+			prepare: (job) => this.#builtinInput(job),
+			maxBatchPoints: 2000,
+			cpuShare: Math.min(1, Math.max(0.05, options.cpuShare ?? 0.25)),
+			postIntervalMs: Math.min(50, metricsIntervalMs)
+		});
+		this.#executors = [...(options.executors ?? []), builtin];
+		this.queue = new RunQueue({
 			relay,
 			storage,
 			clock,
 			logger,
+			executors: this.#executors,
+			instance: options.instance ?? '',
 			maxConcurrent: options.maxConcurrent ?? Math.max(1, availableParallelism() - 1),
 			maxQueued: options.maxQueued ?? 5,
 			metricsIntervalMs,
-			maxBatchPoints: 2000,
-			cpuShare: Math.min(1, Math.max(0.05, options.cpuShare ?? 0.25)),
-			instance: options.instance ?? ''
+			heartbeatMs: this.heartbeatMs,
+			lostAfterMs: options.lostAfterMs,
+			pollMs: options.pollMs,
+			dataset: (workspace, run) =>
+				run.dataset ? this.datasets.csv(workspace, run.dataset.id) : Promise.resolve(null)
+		});
+		this.external = new ExternalRuns({
+			relay,
+			storage,
+			clock,
+			logger,
+			intervalMs: metricsIntervalMs,
+			queue: this.queue
 		});
 	}
 
+	/** Where runs can run on this server: `server` and `builtin`, each available or why not. */
+	runners(): Record<'server' | 'builtin', Availability> {
+		const of = (kind: 'server' | 'builtin'): Availability =>
+			this.#executors.find((e) => e.kind === kind)?.availability() ?? {
+				available: false,
+				reason: 'This server has no sandbox for scripts (bubblewrap is not set up).'
+			};
+		return { server: of('server'), builtin: of('builtin') };
+	}
+
+	/** The runner a start without one gets: the server's sandbox where available. */
+	defaultRunner(): 'server' | 'builtin' {
+		return this.runners().server.available ? 'server' : 'builtin';
+	}
+
 	/** Call once at startup, before serving: runs left active by a previous process end `interrupted`. */
-	recoverInterrupted(): Promise<number> {
-		return this.#builtin.recover();
+	async recoverInterrupted(): Promise<number> {
+		const ended = await this.queue.recover();
+		this.queue.startTimers();
+		await this.queue.pump();
+		return ended;
 	}
 
 	/** Call before the relay closes: running runs end `interrupted`, pending metrics are written. */
 	async close(): Promise<void> {
-		await this.#builtin.close();
+		await this.queue.close();
 		await this.external.close();
 	}
 
@@ -158,42 +217,74 @@ export class TrainingService {
 		});
 	}
 
-	/** Starts a built-in run (queued behind the workspace's current one, if any). */
+	/** Queues a run on the asked runner (the server's sandbox, an agent, or the built-in model). */
 	async start(
 		workspace: WorkspaceId,
 		actor: Actor,
 		by: UserId,
 		request: StartRequest
 	): Promise<StartResult> {
+		const runner: RunnerKind = request.runner ?? this.defaultRunner();
+		if (runner === 'server' || runner === 'builtin') {
+			const availability = this.runners()[runner];
+			if (!availability.available)
+				throw new TrainingError(409, 'runner_unavailable', availability.reason);
+		}
+		if (request.agent !== undefined && runner !== 'agent')
+			throw new TrainingError(
+				400,
+				'invalid_request',
+				'"agent" names an agent: use it with "runner": "agent".'
+			);
 		const { hyperparameters, config } = await this.currentParams(workspace);
 		const params = parseHyperparameters(hyperparameters);
-		if (!params.ok) throw new TrainingError(400, 'invalid_hyperparameters', params.message);
+		// The built-in model needs its hyperparameters valid; a script reads what it wants.
+		if (runner === 'builtin' && !params.ok)
+			throw new TrainingError(400, 'invalid_hyperparameters', params.message);
 		const datasetId = request.dataset ?? IRIS_ID;
 		const { table, info } = await this.datasets.table(workspace, datasetId);
 		const chosen =
 			config.dataset === datasetId && typeof config.target === 'string' ? config.target : null;
 		const target = request.target ?? chosen ?? info.default_target;
-		const data = toTrainingData(table, target);
-		if (!data.ok) throw new TrainingError(400, 'invalid_request', `${info.name}: ${data.message}`);
+		if (runner === 'builtin') {
+			const data = toTrainingData(table, target);
+			if (!data.ok)
+				throw new TrainingError(400, 'invalid_request', `${info.name}: ${data.message}`);
+		}
 		const code = await this.currentCode(workspace);
+		const entry = typeof config.entry === 'string' && config.entry ? config.entry : DEFAULT_ENTRY;
+		if (runner !== 'builtin' && code[entry] === undefined) {
+			const names = Object.keys(code).sort().join(', ') || 'none';
+			throw new TrainingError(
+				400,
+				'invalid_request',
+				`The workspace has no code file "${entry}" to run (it has: ${names}).`
+			);
+		}
+		const epochs = typeof hyperparameters.epochs === 'number' ? hyperparameters.epochs : null;
 		const now = this.#clock.now();
+		const where =
+			runner === 'agent' ? (request.agent ? `agent ${request.agent}` : 'any agent') : runner;
+		const label = params.ok
+			? `${params.value.optimizer} lr ${params.value.learning_rate}`
+			: 'current hyperparameters';
 		const record: RunRecord = {
 			id: newId<RunId>(),
-			source: 'builtin',
+			source: runner === 'builtin' ? 'builtin' : 'external',
 			name:
-				request.name ?? `${info.name} · ${params.value.optimizer} lr ${params.value.learning_rate}`,
+				request.name ?? (runner === 'builtin' ? `${info.name} · ${label}` : `${entry} · ${label}`),
 			status: 'queued',
 			started_by: actor,
 			created_at: now,
 			started_at: null,
 			ended_at: null,
-			params: snapshotParams({ ...params.value, ...hyperparameters }),
+			params: snapshotParams(params.ok ? { ...params.value, ...hyperparameters } : hyperparameters),
 			code,
 			dataset: { id: info.id, name: info.name },
 			target,
 			summary: {
 				epoch: 0,
-				epochs: params.value.epochs,
+				epochs,
 				loss: null,
 				accuracy: null,
 				val_loss: null,
@@ -201,37 +292,103 @@ export class TrainingService {
 				elapsed_ms: 0
 			},
 			message: null,
-			output: []
+			output: [],
+			runner,
+			agent: runner === 'agent' ? (request.agent ?? null) : null,
+			where: null,
+			entry: runner === 'builtin' ? null : entry,
+			log: null,
+			requeue: request.requeue ?? false,
+			requeue_of: null
 		};
-		const { features, labels, featureNames, classes } = data.value;
-		const { queued, position } = await this.#builtin.enqueue(record, workspace, by, {
-			features,
-			labels,
-			numFeatures: featureNames.length,
-			numClasses: classes.length,
-			params: params.value
+		const { queued, position } = await this.queue.enqueue(record, workspace, by, {
+			runner,
+			agent: record.agent ?? null,
+			requeue: request.requeue ?? false
 		});
-		this.#logger.info({ workspace, run: record.id, by, queued }, 'training run requested');
-		const message = queued
-			? `Another run is training; this one is queued (position ${position}) and starts when it ends.`
-			: 'Training started.';
-		return { run: record, queued, position, message };
+		this.#logger.info({ workspace, run: record.id, by, runner, queued }, 'training run requested');
+		return {
+			run: record,
+			queued,
+			position,
+			message: startMessage(runner, where, queued, position)
+		};
 	}
 
-	/** Stops a queued or running built-in run; 409 if it already ended or reports from a script. */
+	/** Queues a new run with the exact code, parameters and data of an ended one. */
+	async requeue(
+		workspace: WorkspaceId,
+		actor: Actor,
+		by: UserId,
+		run: RunId
+	): Promise<StartResult> {
+		const from = await this.getRecord(workspace, run);
+		if (!isFinalStatus(from.status))
+			throw new TrainingError(409, 'conflict', `This run is still ${from.status}; stop it first.`);
+		const runner = from.runner ?? from.source;
+		if (runner === 'server' || runner === 'builtin') {
+			const availability = this.runners()[runner];
+			if (!availability.available)
+				throw new TrainingError(409, 'runner_unavailable', availability.reason);
+		}
+		const record = await this.queue.requeue(workspace, from, by, { actor });
+		const fresh = await this.getRecord(workspace, record.id as RunId);
+		const queued = fresh.status === 'queued';
+		return {
+			run: fresh,
+			queued,
+			position: queued ? 1 : 0,
+			message: queued ? `Queued again as "${record.name}".` : `Started again as "${record.name}".`
+		};
+	}
+
+	/** Stops a queued or running run; 409 if it already ended or reports from a script. */
 	async stop(workspace: WorkspaceId, run: RunId): Promise<RunRecord> {
 		const before = await this.getRecord(workspace, run);
-		if (before.source === 'external') {
+		if ((before.runner ?? before.source) === 'external') {
 			throw new TrainingError(
 				409,
 				'conflict',
 				'This run reports from a script; the script ends it.'
 			);
 		}
-		if (!(await this.#builtin.stop(workspace, run))) {
+		const result = await this.queue.stop(workspace, run);
+		if (!result) {
 			throw new TrainingError(409, 'conflict', `This run is not running (it is ${before.status}).`);
 		}
 		return this.getRecord(workspace, run);
+	}
+
+	async #builtinInput(job: ExecJob) {
+		const parsed = parseHyperparameters(job.run.params);
+		if (!parsed.ok) throw new TrainingError(400, 'invalid_hyperparameters', parsed.message);
+		const datasetId = job.run.dataset?.id ?? IRIS_ID;
+		const { table, info } = await this.datasets.table(job.workspace, datasetId);
+		const data = toTrainingData(table, job.run.target ?? info.default_target);
+		if (!data.ok) throw new TrainingError(400, 'invalid_request', `${info.name}: ${data.message}`);
+		const { features, labels, featureNames, classes } = data.value;
+		return {
+			features,
+			labels,
+			numFeatures: featureNames.length,
+			numClasses: classes.length,
+			params: parsed.value
+		};
+	}
+
+	/** The workspace's queue: what waits, what runs where (oldest first). */
+	async queueOf(workspace: WorkspaceId) {
+		const rows = await this.#storage.listQueue(workspace);
+		return rows.map((r) => ({
+			run: r.run,
+			runner: r.runner,
+			agent: r.agent || null,
+			state: r.state,
+			claimed_by: r.claimedBy || null,
+			queued_at: r.queuedAt,
+			heartbeat_at: r.heartbeatAt || null,
+			stop_requested: r.stopRequested
+		}));
 	}
 
 	listRuns(workspace: WorkspaceId): Promise<RunRecord[]> {
@@ -290,4 +447,16 @@ export class TrainingService {
 	currentCode(workspace: WorkspaceId): Promise<Record<string, string>> {
 		return readDoc(this.#relay, { workspace, doc: 'code' }, readCodeFiles);
 	}
+}
+
+function startMessage(
+	runner: RunnerKind,
+	where: string,
+	queued: boolean,
+	position: number
+): string {
+	if (runner === 'agent')
+		return `Queued for ${where} (position ${position}); it starts when an agent takes it.`;
+	if (!queued) return runner === 'server' ? 'Training started on the server.' : 'Training started.';
+	return `Another run is training; this one is queued (position ${position}) and starts when it ends.`;
 }

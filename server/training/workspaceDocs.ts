@@ -110,14 +110,3 @@ export function liveWriter(relay: RelayApi, workspace: WorkspaceId): LiveWriter 
 			})
 	};
 }
-
-export function appendMetrics(
-	relay: RelayApi,
-	workspace: WorkspaceId,
-	run: RunId,
-	points: MetricPoint[]
-): Promise<void> {
-	return relay.write(runKey(workspace, run), null, (doc) => {
-		doc.getArray<MetricPoint>(schema.run.metrics).push(points);
-	});
-}

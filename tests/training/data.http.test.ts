@@ -77,6 +77,7 @@ describe('data sets', () => {
 		await setWorkspace(server, team.owner, ws, { epochs: 30, validation_split: 0.25 });
 		const live = await watchLive(server, team.owner, ws);
 		const run = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
+			runner: 'builtin',
 			dataset: dataset.id,
 			target: 'kind'
 		});
@@ -84,6 +85,7 @@ describe('data sets', () => {
 		expect(run.body.run.dataset).toEqual({ id: dataset.id, name: 'animals.csv' });
 		await statusReaches(live, run.body.run.id, 'completed');
 		const wrongTarget = await team.owner.post<ErrorReply>(`/api/workspaces/${ws}/runs`, {
+			runner: 'builtin',
 			dataset: dataset.id,
 			target: 'height'
 		});

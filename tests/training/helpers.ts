@@ -108,3 +108,6 @@ export interface StartBody {
 	position: number;
 	message: string;
 }
+
+/** The body of a start on the built-in TensorFlow.js model (the default is the server's sandbox). */
+export const BUILTIN = { runner: 'builtin' } as const;

@@ -8,7 +8,7 @@ import { ApiClient } from '../helpers/http.ts';
 import { email, startTestServer, TEST_SECRET, type TestServer } from '../helpers/server.ts';
 import { withDeadline } from '../helpers/wait.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
-import { runOf, setWorkspace, type StartBody } from './helpers.ts';
+import { runOf, setWorkspace, type StartBody, BUILTIN } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -60,7 +60,7 @@ function startChild(dir: string): Promise<string> {
 }
 
 describe('a restart during a run', () => {
-	it('[TRAIN8] a run that was training when the server was killed is interrupted after the restart', async () => {
+	it('[TRAIN8][RUNQ1] a run that was training when the server was killed is interrupted after the restart; the queued one survives and starts', async () => {
 		dataDir = await mkdtemp(join(tmpdir(), 'ensemble-train-restart-'));
 		const url = await startChild(dataDir);
 		const owner = new ApiClient(url);
@@ -70,8 +70,8 @@ describe('a restart during a run', () => {
 		await setWorkspace({ wsUrl: url.replace(/^http/, 'ws') } as TestServer, owner, ws, {
 			epochs: 10_000
 		});
-		const first = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
-		const queued = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const first = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
+		const queued = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(first.status).toBe(201);
 		expect(queued.status).toBe(202);
 		const running = await owner.get<{ run: { status: string } }>(
@@ -89,20 +89,31 @@ describe('a restart during a run', () => {
 		again.cookie = owner.cookie;
 		const live = await connectPeer(server, again, ws, 'live');
 		await synced(live);
-		for (const id of [first.body.run.id, queued.body.run.id]) {
-			await docReaches(
-				live.doc,
-				(d) => runOf(d, id)?.status === 'interrupted',
-				`run ${id} interrupted`
-			);
-			expect(runOf(live.doc, id)?.message).toMatch(/server stopped/);
-		}
-		expect(live.doc.getMap('training').get('status')).toBe('interrupted');
-		expect(await server.storage.listActiveRuns()).toEqual([]);
+		await docReaches(
+			live.doc,
+			(d) => runOf(d, first.body.run.id)?.status === 'interrupted',
+			'the running run interrupted'
+		);
+		expect(runOf(live.doc, first.body.run.id)?.message).toMatch(/server stopped/);
+		// The queue is stored: the run that was waiting survives the restart and starts.
+		await docReaches(
+			live.doc,
+			(d) => runOf(d, queued.body.run.id)?.status === 'running',
+			'the queued run started after the restart'
+		);
+		const queue = await server.storage.listQueue();
+		expect(queue.map((r) => [r.run, r.state])).toEqual([[queued.body.run.id, 'running']]);
+		await again.post(`/api/workspaces/${ws}/runs/${queued.body.run.id}/stop`);
+		await docReaches(
+			live.doc,
+			(d) => runOf(d, queued.body.run.id)?.status === 'stopped',
+			'stopped'
+		);
+		expect(live.doc.getMap('training').get('status')).toBe('stopped');
 		const state = await again.get<{ state: { training_status: string } }>(
 			`/api/workspaces/${ws}/state`
 		);
-		expect(state.body.state.training_status).toBe('interrupted');
+		expect(state.body.state.training_status).toBe('stopped');
 		live.destroy();
 	});
 
@@ -111,7 +122,7 @@ describe('a restart during a run', () => {
 		const owner = server.client();
 		await owner.signup('Gus', email('gus'));
 		const ws = (await owner.createWorkspace()).id;
-		const started = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const started = await owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		const live = await connectPeer(server, owner, ws, 'live');
 		await synced(live);
 		await docReaches(

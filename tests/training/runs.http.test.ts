@@ -3,7 +3,14 @@ import type { MetricPoint } from '../../server/protocol/training.ts';
 import type { ErrorReply } from '../helpers/http.ts';
 import { makeTeam, startTestServer, type Team, type TestServer } from '../helpers/server.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
-import { runOf, setWorkspace, statusReaches, watchLive, type StartBody } from './helpers.ts';
+import {
+	runOf,
+	setWorkspace,
+	statusReaches,
+	watchLive,
+	type StartBody,
+	BUILTIN
+} from './helpers.ts';
 
 let server: TestServer;
 let team: Team;
@@ -23,7 +30,7 @@ describe('built-in runs over HTTP and Yjs', () => {
 		await setWorkspace(server, team.owner, ws, { epochs: 150 }, { 'model.py': 'hidden = 16\n' });
 		const live = await watchLive(server, team.owner, ws);
 		const viewer = await team.add('Vera', 'viewer');
-		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(start.status).toBe(201);
 		expect(start.body.queued).toBe(false);
 		const id = start.body.run.id;
@@ -79,8 +86,8 @@ describe('built-in runs over HTTP and Yjs', () => {
 		const ws = team.workspace;
 		await setWorkspace(server, team.owner, ws, { epochs: 5000 });
 		const live = await watchLive(server, team.owner, ws);
-		const first = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
-		const second = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const first = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
+		const second = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(first.status).toBe(201);
 		expect(second.status).toBe(202);
 		expect(second.body).toMatchObject({ queued: true, position: 1 });
@@ -108,10 +115,10 @@ describe('built-in runs over HTTP and Yjs', () => {
 		await setWorkspace(server, team.owner, ws, { epochs: 5000 });
 		const viewer = await team.add('Vic', 'viewer');
 		const editor = await team.add('Eddie', 'editor');
-		const refused = await viewer.client.post<ErrorReply>(`/api/workspaces/${ws}/runs`);
+		const refused = await viewer.client.post<ErrorReply>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(refused.status).toBe(403);
 		expect(refused.body.error.message).toMatch(/start_training/);
-		const started = await editor.client.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const started = await editor.client.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(started.status).toBe(201);
 		const stop = await viewer.client.post<ErrorReply>(
 			`/api/workspaces/${ws}/runs/${started.body.run.id}/stop`
@@ -129,7 +136,7 @@ describe('built-in runs over HTTP and Yjs', () => {
 	it('[TRAIN10] bad hyperparameters and unknown runs get clear errors', async () => {
 		const ws = team.workspace;
 		await setWorkspace(server, team.owner, ws, { optimizer: 'lbfgs' });
-		const bad = await team.owner.post<ErrorReply>(`/api/workspaces/${ws}/runs`);
+		const bad = await team.owner.post<ErrorReply>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		expect(bad.status).toBe(400);
 		expect(bad.body.error).toMatchObject({ code: 'invalid_hyperparameters' });
 		expect(bad.body.error.message).toMatch(/optimizer must be one of/);
@@ -141,7 +148,7 @@ describe('built-in runs over HTTP and Yjs', () => {
 		const ws = team.workspace;
 		await setWorkspace(server, team.owner, ws, { epochs: 2 });
 		const live = await watchLive(server, team.owner, ws);
-		const { body } = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`);
+		const { body } = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, BUILTIN);
 		const viewer = await team.add('Val', 'viewer');
 		const reply = await viewer.client.post<{
 			annotation: { author: { id: string; name: string } };

@@ -8,6 +8,7 @@ import { errors } from '../../api/schemas.ts';
 import type { AppContext } from '../../api/context.ts';
 import type { RunId } from '../../protocol/ids.ts';
 import type { MetricPoint } from '../../protocol/training.ts';
+import type { Availability as ExecAvailability } from '../executor.ts';
 import type { TrainingService } from '../service.ts';
 import { authorize } from './auth.ts';
 import {
@@ -16,12 +17,38 @@ import {
 	MetricInputSchema,
 	MetricPointSchema,
 	ParamsInput,
+	AgentName,
+	RunnerSchema,
 	RunParams,
 	RunSchema,
 	WorkspaceParams
 } from './schemas.ts';
 
 const RunResponse = Type.Object({ run: RunSchema });
+const StartResponse = Type.Object({
+	run: RunSchema,
+	queued: Type.Boolean(),
+	position: Type.Integer(),
+	message: Type.String()
+});
+const Availability = Type.Object({
+	available: Type.Boolean(),
+	reason: Type.Union([Type.String(), Type.Null()])
+});
+const QueueEntry = Type.Object({
+	run: Type.String(),
+	runner: RunnerSchema,
+	agent: Type.Union([Type.String(), Type.Null()]),
+	state: Type.Union([Type.Literal('queued'), Type.Literal('running')]),
+	claimed_by: Type.Union([Type.String(), Type.Null()]),
+	queued_at: Type.Number(),
+	heartbeat_at: Type.Union([Type.Number(), Type.Null()]),
+	stop_requested: Type.Boolean()
+});
+
+function availability(a: ExecAvailability): { available: boolean; reason: string | null } {
+	return a.available ? { available: true, reason: null } : { available: false, reason: a.reason };
+}
 const tags = ['training'];
 
 export function runRoutes(app: FastifyInstance, ctx: AppContext, service: TrainingService): void {
@@ -39,26 +66,26 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 			schema: {
 				tags,
 				summary:
-					'Start a built-in run (empty body: the bundled Iris with the current hyperparameters). 201 started, 202 queued.',
+					"Queue a run of the workspace's code (or the built-in model) with the current hyperparameters; 201 started, 202 queued.",
 				params: WorkspaceParams,
 				body: Type.Object({
+					runner: Type.Optional(
+						Type.Union([Type.Literal('server'), Type.Literal('agent'), Type.Literal('builtin')], {
+							description:
+								"where it runs: the server's sandbox (the default where available), an agent, or the built-in TensorFlow.js model"
+						})
+					),
+					agent: Type.Optional(AgentName),
+					requeue: Type.Optional(
+						Type.Boolean({ description: 'queue it again if its agent is lost' })
+					),
 					dataset: Type.Optional(Id),
 					target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 					name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
 				}),
 				response: {
-					201: Type.Object({
-						run: RunSchema,
-						queued: Type.Boolean(),
-						position: Type.Integer(),
-						message: Type.String()
-					}),
-					202: Type.Object({
-						run: RunSchema,
-						queued: Type.Boolean(),
-						position: Type.Integer(),
-						message: Type.String()
-					}),
+					201: StartResponse,
+					202: StartResponse,
 					...errors(400, 401, 403, 404, 409)
 				}
 			}
@@ -80,7 +107,8 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 		{
 			schema: {
 				tags,
-				summary: 'Stop a queued or running built-in run',
+				summary:
+					'Stop a queued or running run (one running on an agent or another process stops at its next heartbeat)',
 				params: RunParams,
 				response: { 200: RunResponse, ...errors(400, 401, 403, 404, 409) }
 			}
@@ -88,6 +116,59 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 		async (request) => {
 			const caller = await auth(request, request.params.id, 'start_training');
 			return { run: await service.stop(caller.workspace, request.params.runId as RunId) };
+		}
+	);
+
+	api.post(
+		'/api/workspaces/:id/runs/:runId/requeue',
+		{
+			schema: {
+				tags,
+				summary: 'Queue a new run with the exact code, parameters, data and runner of an ended one',
+				params: RunParams,
+				response: { 201: StartResponse, 202: StartResponse, ...errors(400, 401, 403, 404, 409) }
+			}
+		},
+		async (request, reply) => {
+			const caller = await auth(request, request.params.id, 'start_training');
+			const result = await service.requeue(
+				caller.workspace,
+				caller.actor,
+				caller.userId,
+				request.params.runId as RunId
+			);
+			return reply.status(result.queued ? 202 : 201).send(result);
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/runners',
+		{
+			schema: {
+				tags,
+				summary:
+					"Where runs can run: the server's sandbox and the built-in model (available, or why not), and the queue",
+				params: WorkspaceParams,
+				response: {
+					200: Type.Object({
+						default: Type.Union([Type.Literal('server'), Type.Literal('builtin')]),
+						server: Availability,
+						builtin: Availability,
+						queue: Type.Array(QueueEntry)
+					}),
+					...errors(400, 401, 403, 404)
+				}
+			}
+		},
+		async (request) => {
+			const caller = await auth(request, request.params.id, 'view_workspace');
+			const runners = service.runners();
+			return {
+				default: service.defaultRunner(),
+				server: availability(runners.server),
+				builtin: availability(runners.builtin),
+				queue: await service.queueOf(caller.workspace)
+			};
 		}
 	);
 
@@ -210,7 +291,8 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 				summary: 'Post a batch of metric points to a run reported by a script',
 				params: RunParams,
 				body: Type.Object({
-					points: Type.Array(MetricInputSchema, { minItems: 1, maxItems: 1000 })
+					points: Type.Array(MetricInputSchema, { minItems: 1, maxItems: 1000 }),
+					agent: Type.Optional(AgentName)
 				}),
 				response: {
 					202: Type.Object({ accepted: Type.Integer() }),
@@ -227,7 +309,12 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 				elapsed_ms: p.elapsed_ms ?? 0,
 				values: p.values
 			}));
-			await service.external.post(caller.workspace, request.params.runId as RunId, points);
+			await service.external.post(
+				caller.workspace,
+				request.params.runId as RunId,
+				points,
+				request.body.agent
+			);
 			return reply.status(202).send({ accepted: points.length });
 		}
 	);
@@ -247,20 +334,22 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 						Type.Literal('stopped')
 					]),
 					message: Type.Optional(Type.String({ maxLength: 2000 })),
-					output: Type.Optional(Type.Array(Type.String({ maxLength: 10_000 }), { maxItems: 1000 }))
+					output: Type.Optional(Type.Array(Type.String({ maxLength: 10_000 }), { maxItems: 1000 })),
+					agent: Type.Optional(AgentName)
 				}),
 				response: { 200: RunResponse, ...errors(400, 401, 403, 404, 409) }
 			}
 		},
 		async (request) => {
 			const caller = await auth(request, request.params.id, 'start_training');
-			const { status, message, output } = request.body;
+			const { status, message, output, agent } = request.body;
 			const run = await service.external.finish(
 				caller.workspace,
 				request.params.runId as RunId,
 				status,
 				message ?? null,
-				output ?? []
+				output ?? [],
+				agent
 			);
 			return { run };
 		}

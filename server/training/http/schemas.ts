@@ -4,6 +4,10 @@
 import { Type, type TSchema } from 'typebox';
 
 export const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 });
+export const AgentName = Type.String({
+	pattern: '^[A-Za-z0-9_.:@-]{1,64}$',
+	description: "an agent's name (letters, digits, _ . : @ -)"
+});
 export const WorkspaceParams = Type.Object({ id: Id });
 export const RunParams = Type.Object({ id: Id, runId: Id });
 export const DatasetParams = Type.Object({ id: Id, datasetId: Id });
@@ -24,6 +28,16 @@ export const SummarySchema = Type.Object({
 	elapsed_ms: Type.Number()
 });
 
+export const RunnerSchema = Type.Union(
+	[
+		Type.Literal('builtin'),
+		Type.Literal('server'),
+		Type.Literal('agent'),
+		Type.Literal('external')
+	],
+	{ description: 'where the run executes' }
+);
+
 export const RunSchema = Type.Object({
 	id: Type.String(),
 	source: Type.Union([Type.Literal('builtin'), Type.Literal('external')]),
@@ -34,7 +48,8 @@ export const RunSchema = Type.Object({
 		Type.Literal('completed'),
 		Type.Literal('failed'),
 		Type.Literal('stopped'),
-		Type.Literal('interrupted')
+		Type.Literal('interrupted'),
+		Type.Literal('lost')
 	]),
 	started_by: Actor,
 	created_at: Ms,
@@ -46,7 +61,16 @@ export const RunSchema = Type.Object({
 	target: Nullable(Type.String()),
 	summary: SummarySchema,
 	message: Nullable(Type.String()),
-	output: Type.Array(Type.String())
+	output: Type.Array(Type.String()),
+	runner: Type.Optional(RunnerSchema),
+	agent: Type.Optional(Nullable(Type.String())),
+	where: Type.Optional(Nullable(Type.String())),
+	entry: Type.Optional(Nullable(Type.String())),
+	log: Type.Optional(
+		Nullable(Type.Object({ lines: Type.Integer(), bytes: Type.Integer(), kept: Type.Integer() }))
+	),
+	requeue: Type.Optional(Type.Boolean()),
+	requeue_of: Type.Optional(Nullable(Type.String()))
 });
 
 export const MetricPointSchema = Type.Object({
