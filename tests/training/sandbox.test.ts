@@ -142,7 +142,7 @@ describe('runs on the server, in the sandbox', () => {
 		});
 		await statusReaches(live, start.body.run.id, 'completed', 60_000);
 		live.destroy();
-	});
+	}, 90_000);
 
 	it('[SBX8] stop ends a sandboxed run as stopped', async () => {
 		const team = await makeTeam(server);
