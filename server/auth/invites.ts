@@ -25,6 +25,19 @@ export type InviteAcceptance =
 	| { readonly ok: true; readonly role: Role; readonly workspace: WorkspaceId }
 	| { readonly ok: false; readonly problem: InviteProblem };
 
+/** What the holder of a valid invitation may see before joining (INVITE5). */
+export interface InvitePreview {
+	readonly workspace: { readonly id: WorkspaceId; readonly name: string };
+	readonly invitedBy: string;
+	readonly role: Role;
+	readonly email: string;
+	readonly expiresAt: number;
+}
+
+export type InvitePreviewResult =
+	| { readonly ok: true; readonly preview: InvitePreview }
+	| { readonly ok: false; readonly problem: InviteProblem };
+
 export interface CreateInvite {
 	readonly workspace: WorkspaceId;
 	readonly email: string;
@@ -68,6 +81,32 @@ export class Invites {
 		if (invite.usedAt !== null) return { ok: false, problem: 'invite_used' };
 		if (invite.expiresAt <= this.#clock.now()) return { ok: false, problem: 'invite_expired' };
 		return { ok: true, invite };
+	}
+
+	/**
+	 * Which workspace, who invited and with which role, for the join page. Only a
+	 * token that would be accepted reveals anything: the holder of the link
+	 * learns no more than the invitation told them, and nobody else learns a thing.
+	 */
+	async preview(token: string, workspace: WorkspaceId): Promise<InvitePreviewResult> {
+		const checked = await this.check(token, workspace);
+		if (!checked.ok) return checked;
+		const { invite } = checked;
+		const [space, inviter] = await Promise.all([
+			this.#storage.getWorkspace(invite.workspace),
+			this.#storage.getUserById(invite.createdBy)
+		]);
+		if (!space) return { ok: false, problem: 'invite_invalid' };
+		return {
+			ok: true,
+			preview: {
+				workspace: { id: space.id, name: space.name },
+				invitedBy: inviter?.name ?? 'a former member',
+				role: invite.role,
+				email: invite.email,
+				expiresAt: invite.expiresAt
+			}
+		};
 	}
 
 	/**

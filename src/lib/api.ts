@@ -27,6 +27,13 @@ export interface InviteResult {
 	readonly invite_url: string;
 }
 
+export interface InvitePreview {
+	readonly workspaceName: string;
+	readonly invitedBy: string;
+	readonly role: Role;
+	readonly email: string;
+}
+
 /** What a call that could not reach the server says (never the browser's "Failed to fetch"). */
 export const OFFLINE_MESSAGE =
 	'You are offline or the server cannot be reached: try again when you are back online.';
@@ -167,12 +174,26 @@ export const api = {
 		});
 		return { invite_token: str(data.invite_token), invite_url: str(data.invite_url) };
 	},
+	/** What an invitation is for; no sign-in needed (the token is the credential). */
+	async invitePreview(id: string, token: string): Promise<InvitePreview> {
+		const data = await request(
+			'GET',
+			`${ws(id)}/invite-preview?token=${encodeURIComponent(token)}`
+		);
+		const workspace = isObject(data.workspace) ? data.workspace : {};
+		return {
+			workspaceName: str(workspace.name),
+			invitedBy: str(data.invited_by),
+			role: toRole(data.role),
+			email: str(data.email)
+		};
+	},
 	async join(id: string, token: string): Promise<Role> {
 		const data = await request('POST', `${ws(id)}/join?token=${encodeURIComponent(token)}`);
 		return toRole(data.role);
 	},
 	/** `messageId` makes a retry of a message whose answer was lost a no-op on the server. */
-	async chat(id: string, text: string, messageId: string): Promise<void> {
-		await request('POST', `${ws(id)}/chat`, { text, id: messageId });
+	async chat(id: string, text: string, messageId: string, writtenAt: number): Promise<void> {
+		await request('POST', `${ws(id)}/chat`, { text, id: messageId, written_at: writtenAt });
 	}
 };

@@ -110,4 +110,29 @@ describe('chat', () => {
 			await limited.close();
 		}
 	});
+
+	it('[CHAT5] a message written offline keeps the time it was written; a future or ancient time is not believed', async () => {
+		const team = await makeTeam(s);
+		const path = `/api/workspaces/${team.workspace}/chat`;
+		const written = Date.now() - 5 * 60_000;
+		const late = await team.owner.post<ChatReply & { message: { received_at?: string } }>(path, {
+			text: 'written on the train',
+			written_at: written
+		});
+		expect(late.status).toBe(201);
+		expect(Date.parse(late.body.message.at)).toBe(written);
+		expect(Date.parse(late.body.message.received_at ?? '')).toBeGreaterThan(written);
+		for (const claimed of [Date.now() + 3_600_000, 0]) {
+			const before = Date.now();
+			const odd = await team.owner.post<ChatReply>(path, {
+				text: 'odd clock',
+				written_at: claimed
+			});
+			expect(odd.status).toBe(201);
+			expect(Date.parse(odd.body.message.at)).toBeGreaterThanOrEqual(before - 1000);
+		}
+		const bad = await team.owner.post<ErrorReply>(path, { text: 'x', written_at: 'yesterday' });
+		expect(bad.status).toBe(400);
+		expect(bad.body.error.message).toMatch(/written_at/);
+	});
 });

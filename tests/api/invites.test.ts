@@ -164,4 +164,43 @@ describe('invitations', () => {
 		expect(owner.status).toBe(400);
 		expect(owner.body.error.message).toMatch(/role/);
 	});
+
+	it('[INVITE5] the join page learns the workspace, the inviter, the role and the e-mail from a valid token only, without signing in', async () => {
+		const team = await makeTeam(s);
+		const names = await team.owner.get<{ workspaces: Array<{ id: string; name: string }> }>(
+			'/api/workspaces'
+		);
+		const name = names.body.workspaces.find((w) => w.id === team.workspace)?.name;
+		const token = await team.owner.invite(team.workspace, 'Zoe@Example.com', 'editor');
+		const stranger = s.client();
+		const url = (t: string, ws = team.workspace) =>
+			`/api/workspaces/${ws}/invite-preview?token=${encodeURIComponent(t)}`;
+		const ok = await stranger.get<{
+			workspace: { id: string; name: string };
+			invited_by: string;
+			role: string;
+			email: string;
+			expires_at: string;
+		}>(url(token));
+		expect(ok.status).toBe(200);
+		expect(ok.body).toMatchObject({
+			workspace: { id: team.workspace, name },
+			invited_by: 'Olivia',
+			role: 'editor',
+			email: 'zoe@example.com'
+		});
+		// A forged token or another workspace reveals nothing, with the join's own words.
+		const forged = await stranger.get<ErrorReply>(url(token.slice(0, -2) + 'xx'));
+		expect(forged.status).toBe(400);
+		expect(forged.body.error.code).toBe('invite_invalid');
+		expect(JSON.stringify(forged.body)).not.toContain(String(name));
+		const other = await makeTeam(s, 'Otto');
+		const foreign = await stranger.get<ErrorReply>(url(token, other.workspace));
+		expect(foreign.body.error.code).toBe('invite_foreign');
+		// Once used it is refused as joining would be.
+		const zoe = s.client();
+		await zoe.signup('Zoe', 'zoe@example.com');
+		expect((await zoe.join(team.workspace, token)).status).toBe(200);
+		expect((await stranger.get<ErrorReply>(url(token))).body.error.code).toBe('invite_used');
+	});
 });

@@ -77,7 +77,9 @@ class ChatLimiter {
 const ChatBody = Type.Object(
 	{
 		text: Type.String({ minLength: 1, maxLength: CHAT_MAX_CHARS, pattern: '\\S' }),
-		id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }))
+		id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' })),
+		/** When it was written (ms since the epoch): an offline outbox sends it later (CHAT5). */
+		written_at: Type.Optional(Type.Integer({ minimum: 0 }))
 	},
 	{ additionalProperties: false }
 );
@@ -86,14 +88,26 @@ const ChatMessageSchema = Type.Object({
 	id: Type.String(),
 	text: Type.String(),
 	user: Type.Object({ id: Type.String(), name: Type.String(), color: Type.String() }),
-	at: Type.String({ format: 'date-time' })
+	at: Type.String({ format: 'date-time' }),
+	received_at: Type.Optional(Type.String({ format: 'date-time' }))
 });
+
+/** A message written offline keeps its time if it is at most this old (older: the arrival time). */
+const MAX_WRITTEN_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The time shown for a message: when it was written, never in the future nor too long ago. */
+function writtenAt(now: number, written: number | undefined): number {
+	if (written === undefined || written > now || now - written > MAX_WRITTEN_AGE_MS) return now;
+	return written;
+}
 
 interface StoredChatMessage {
 	id: string;
 	text: string;
 	user: { id: string; name: string; color: string };
 	at: string;
+	/** When the server got it, if that was later than `at` (written offline). */
+	received_at?: string;
 }
 
 function findRecent(chat: Y.Array<unknown>, id: string): StoredChatMessage | null {
@@ -142,11 +156,14 @@ export function chatRoutes(app: FastifyInstance, ctx: AppContext): void {
 				);
 			}
 			const id = request.body.id ?? crypto.randomUUID();
+			const now = ctx.clock.now();
+			const at = writtenAt(now, request.body.written_at);
 			const message: StoredChatMessage = {
 				id,
 				text: request.body.text,
 				user: { id: user.id, name: user.name, color: userColor(user.id) },
-				at: iso(ctx.clock.now())
+				at: iso(at),
+				...(at < now ? { received_at: iso(now) } : {})
 			};
 			let existing: StoredChatMessage | null = null;
 			await ctx.relay.write({ workspace: workspace.id, doc: 'live' }, user.id, (doc) => {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { listeningUrl } from '../../config.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { INVITE_PROBLEMS } from '../../auth/invites.ts';
+import { parseWorkspaceId } from '../../protocol/ids.ts';
 import { normalizeEmail } from '../../auth/accounts.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -87,6 +88,44 @@ export function inviteRoutes(app: FastifyInstance, ctx: AppContext): void {
 				invite_url: url,
 				expires_at: iso(invite.expiresAt),
 				emailed
+			};
+		}
+	);
+
+	api.get(
+		'/api/workspaces/:id/invite-preview',
+		{
+			schema: {
+				tags: ['members'],
+				summary: 'What an invitation is for (no sign-in: the token is the credential)',
+				description:
+					'The workspace name, who invited, the role and the invited e-mail, for the join page. Any refusal is the same 400 as joining would give; nothing is revealed for a bad token.',
+				params: WorkspaceParams,
+				querystring: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+				response: {
+					200: Type.Object({
+						workspace: Type.Object({ id: Type.String(), name: Type.String() }),
+						invited_by: Type.String(),
+						role: RoleSchema,
+						email: Type.String(),
+						expires_at: Type.String({ format: 'date-time' })
+					}),
+					...errors(400)
+				}
+			}
+		},
+		async (request) => {
+			const workspace = parseWorkspaceId(request.params.id);
+			if (!workspace) throw new ApiError(400, 'invite_invalid', INVITE_PROBLEMS.invite_invalid);
+			const result = await ctx.invites.preview(request.query.token, workspace);
+			if (!result.ok) throw new ApiError(400, result.problem, INVITE_PROBLEMS[result.problem]);
+			const { preview } = result;
+			return {
+				workspace: preview.workspace,
+				invited_by: preview.invitedBy,
+				role: preview.role,
+				email: preview.email,
+				expires_at: iso(preview.expiresAt)
 			};
 		}
 	);

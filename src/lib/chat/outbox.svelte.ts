@@ -61,7 +61,7 @@ export class ChatOutbox {
 				const next = this.items.find((m) => m.failed === null);
 				if (!next) return;
 				try {
-					await api.chat(this.workspaceId, next.text, next.id);
+					await api.chat(this.workspaceId, next.text, next.id, next.at);
 					this.items = this.items.filter((m) => m.id !== next.id);
 					this.notice = null;
 				} catch (err) {
