@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseIceServers, type IceServer } from './protocol/call.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -60,6 +61,10 @@ export interface Config {
 	readonly runnerTimeLimitS: number;
 	/** A running run whose executor (agent, script, process) is silent this long ends `lost`. */
 	readonly runnerLostAfterS: number;
+	/** STUN/TURN servers handed to browsers for calls (ICE_SERVERS, JSON). */
+	readonly iceServers: readonly IceServer[];
+	/** A debugged script that has not polled for this long is shown as gone (issue 15). */
+	readonly debugGoneAfterS: number;
 }
 
 export class ConfigError extends Error {
@@ -172,9 +177,19 @@ export const VARIABLES: readonly Variable[] = [
 		help: 'a running run whose agent, script or process has not sent a heartbeat for this long ends lost'
 	},
 	{
+		name: 'DEBUG_GONE_AFTER_S',
+		default: '10',
+		help: 'a script being debugged that has not been heard from for this long is shown as gone'
+	},
+	{
 		name: 'INSTANCE_ID',
 		default: 'host:PORT',
 		help: 'with DATABASE_URL: a name for this process that stays the same across its restarts (its training runs are its own)'
+	},
+	{
+		name: 'ICE_SERVERS',
+		default: '[]',
+		help: 'STUN/TURN servers for calls, JSON: [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}]'
 	}
 ];
 
@@ -234,6 +249,16 @@ function url(env: Env, name: string, protocols: readonly string[]): string | nul
 		);
 	}
 	return raw;
+}
+
+function iceServers(env: Env): IceServer[] {
+	const raw = str(env, 'ICE_SERVERS');
+	if (raw === null) return [];
+	try {
+		return parseIceServers(raw);
+	} catch (err) {
+		throw new ConfigError(`ICE_SERVERS ${err instanceof Error ? err.message : String(err)}`);
+	}
 }
 
 function bool(env: Env, name: string): boolean {
@@ -325,7 +350,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 		runnerScratchMb: overrides.runnerScratchMb ?? int(env, 'RUNNER_SCRATCH_MB', 256, 1, 1_048_576),
 		runnerTimeLimitS:
 			overrides.runnerTimeLimitS ?? int(env, 'RUNNER_TIME_LIMIT_S', 3600, 1, 30 * 24 * 3600),
-		runnerLostAfterS: overrides.runnerLostAfterS ?? int(env, 'RUNNER_LOST_AFTER_S', 25, 1, 3600)
+		runnerLostAfterS: overrides.runnerLostAfterS ?? int(env, 'RUNNER_LOST_AFTER_S', 25, 1, 3600),
+		iceServers: overrides.iceServers ?? iceServers(env),
+		debugGoneAfterS: overrides.debugGoneAfterS ?? int(env, 'DEBUG_GONE_AFTER_S', 10, 1, 3600)
 	};
 	if (config.secret.length < 32)
 		throw new ConfigError('SECRET must be at least 32 characters long');

@@ -18,6 +18,7 @@ import type { RelayApi } from './relay/api.ts';
 import { CompatServer } from './compat/index.ts';
 import type { CompatLimits } from './compat/index.ts';
 import { sandboxExecutor, TrainingService, trainingPlugin } from './training/index.ts';
+import { HistoryService, historyPlugin } from './history/index.ts';
 import { Sessions } from './auth/sessions.ts';
 import { WsTokens } from './auth/wsTokens.ts';
 import { Invites } from './auth/invites.ts';
@@ -28,6 +29,11 @@ import type { AppContext, Readiness } from './api/context.ts';
 import { createMetrics, timed, timedStorage } from './api/metrics.ts';
 import { SessionSockets } from './api/sessionSockets.ts';
 import { attachUpgrade } from './api/upgrade.ts';
+import { CallServer, type CallLimits } from './calls/callServer.ts';
+import { DebugService } from './debug/service.ts';
+import { debugPlugin } from './debug/routes.ts';
+import { sandboxDebugger } from './debug/sandboxBridge.ts';
+import type { RunId } from './protocol/ids.ts';
 
 export interface StartOptions extends Partial<Config> {
 	/** Environment to read (default process.env); overrides above win over it. */
@@ -39,6 +45,8 @@ export interface StartOptions extends Partial<Config> {
 	readonly logger?: PinoLogger;
 	/** Limits of the seed's JSON protocol (tests that replay traces faster than anyone types). */
 	readonly compatLimits?: Partial<CompatLimits>;
+	/** Limits of call signalling (tests that need a fast ping). */
+	readonly callLimits?: Partial<CallLimits>;
 }
 
 export interface RunningServer {
@@ -85,6 +93,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		clock = systemClock,
 		logger: givenLogger,
 		compatLimits,
+		callLimits,
 		...overrides
 	} = options;
 	const config = loadConfig(env, overrides);
@@ -127,20 +136,50 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	readiness.checks.push({ name: 'bus', check: () => Promise.resolve(relay.listening()) });
 	metrics.attachRelay(relay);
 	const compat = new CompatServer({ relay, clock, logger, limits: compatLimits });
+	const debug = new DebugService({
+		relay,
+		clock,
+		logger: logger.child({ part: 'debug' }),
+		goneAfterMs: config.debugGoneAfterS * 1000
+	});
 	const lostAfterMs = config.runnerLostAfterS * 1000;
-	const training = new TrainingService({
+	const training: TrainingService = new TrainingService({
 		relay,
 		storage,
 		clock,
 		logger,
 		cpuShare: config.trainingCpuShare,
 		datasetQuotaBytes: config.datasetQuotaBytes,
-		executors: [sandboxExecutor(config, logger)],
+		executors: [
+			sandboxExecutor(
+				config,
+				logger,
+				// Stop from the debugger stops the run as the Stop button does (named).
+				sandboxDebugger(debug, logger.child({ part: 'debug' }), (ws, run, by): Promise<unknown> =>
+					training.stop(ws, run as RunId, { id: by.id, name: by.name })
+				)
+			)
+		],
 		lostAfterMs,
 		heartbeatMs: Math.min(5000, Math.round(lostAfterMs / 4)),
 		// One SQLite file has one process: it owns every run. On a shared PostgreSQL
 		// each process ends only its own runs after a restart.
 		instance: config.databaseUrl ? config.instanceId : ''
+	});
+
+	const calls = new CallServer({
+		bus,
+		relay,
+		clock,
+		logger,
+		iceServers: config.iceServers,
+		limits: callLimits
+	});
+	const history = new HistoryService({
+		storage,
+		relay,
+		clock,
+		logger: logger.child({ part: 'history' })
 	});
 
 	const mailer = createMailer(config.smtpUrl, config.smtpFrom, logger.child({ part: 'mail' }));
@@ -162,6 +201,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		}),
 		readiness,
 		compat,
+		calls,
 		sessionSockets: new SessionSockets(bus, logger.child({ part: 'sessions' }))
 	};
 	const interrupted = await training.recoverInterrupted();
@@ -174,7 +214,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 		ctx,
 		metrics,
 		httpLogger: logger,
-		plugins: [trainingPlugin(ctx, training)]
+		plugins: [
+			trainingPlugin(ctx, training),
+			historyPlugin(ctx, history),
+			debugPlugin(ctx, debug, training.apiKeys)
+		]
 	});
 	const upgrade = attachUpgrade(app.server, ctx, metrics);
 	// Sign-outs on other processes must reach this one before it accepts sockets.
@@ -184,8 +228,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	} catch (err) {
 		// Port taken or not allowed: release what was opened so a caller (a test) can go on.
 		await app.close();
+		await debug.close();
 		await training.close();
+		await history.close();
 		await compat.close();
+		await calls.close();
 		await relay.close();
 		await ctx.sessionSockets.close();
 		await bus.close();
@@ -208,8 +255,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 			upgrade.stop();
 			const httpClosed = app.close();
 			// Training and compat write through the relay: they stop first, so their last writes are flushed.
+			await debug.close();
 			await training.close();
+			await history.close();
 			await compat.close();
+			await calls.close();
 			await relay.close();
 			upgrade.wss.close();
 			await httpClosed;

@@ -68,10 +68,9 @@ export async function prepareRooms(server: ServerHandle, count: number): Promise
 		const { token } = (await (await call(server, `/api/workspaces/${ws.id}/token`)).json()) as {
 			token: string;
 		};
-		for (const doc of ['code', 'params']) {
-			if (refs.length < count)
-				refs.push({ kind: 'ensemble', port: server.port, room: `${ws.id}/${doc}`, token });
-		}
+		// One `params` room per workspace: the benches write a text under a schema
+		// root (tests/helpers/schemaRoots.ts), which the relay checks per document (SCHEMA1).
+		refs.push({ kind: 'ensemble', port: server.port, room: `${ws.id}/params`, token });
 	}
 	return refs;
 }

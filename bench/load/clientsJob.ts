@@ -6,6 +6,7 @@ import { connect, type Client } from '../lib/clients.ts';
 import { nowMs } from '../lib/stats.ts';
 import type { ClientsJob, ClientsResult } from './jobs.ts';
 import { cpuUs, mark, sleep } from './marks.ts';
+import { scratchText } from '../../tests/helpers/schemaRoots.ts';
 
 const STAMP = /#(\d+\.\d+);/g;
 
@@ -25,7 +26,7 @@ export async function clients(job: ClientsJob): Promise<ClientsResult> {
 			const ref = job.rooms[room];
 			if (!ref) throw new Error(`no room ${room}`);
 			const client = connect(ref, { ack: job.ack });
-			const text = client.doc.getText('bench');
+			const text = scratchText(client.doc);
 			text.observe((event) => {
 				if (event.transaction.local) return;
 				const now = nowMs();
@@ -65,7 +66,7 @@ export async function clients(job: ClientsJob): Promise<ClientsResult> {
 	const timers: NodeJS.Timeout[] = [];
 	const interval = 1000 / job.rate;
 	writers.forEach((entry, i) => {
-		const text = entry.client.doc.getText('bench');
+		const text = scratchText(entry.client.doc);
 		const tick = (): void => {
 			const at = nowMs();
 			// Typing at the end of the writer's own line keeps the document small and realistic.

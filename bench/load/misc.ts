@@ -20,6 +20,7 @@ import type {
 	SeedResult
 } from './jobs.ts';
 import { mark, sleep, waitFor } from './marks.ts';
+import { scratchText } from '../../tests/helpers/schemaRoots.ts';
 
 /** Scenario 4: connect → synced with the whole text, one stored document after another. */
 export async function coldLoad(job: ColdLoadJob): Promise<ColdLoadResult> {
@@ -30,7 +31,7 @@ export async function coldLoad(job: ColdLoadJob): Promise<ColdLoadResult> {
 		const t0 = performance.now();
 		const client = connect(ref);
 		await client.synced;
-		const text = client.doc.getText('text');
+		const text = scratchText(client.doc);
 		// Synced means the server's step 2 was applied: the text is complete now.
 		ms.push(performance.now() - t0);
 		textOk &&= text.toJSON() === expected;
@@ -68,7 +69,7 @@ export async function seed(job: SeedJob): Promise<SeedResult> {
 			await waitFor(
 				() =>
 					size(check.doc) === size(client.doc) &&
-					check.doc.getText('text').length === client.doc.getText('text').length,
+					scratchText(check.doc).length === scratchText(client.doc).length,
 				120_000,
 				`the seeded state of ${ref.room}`
 			);
@@ -141,7 +142,7 @@ export async function durability(job: DurabilityJob): Promise<DurabilityResult> 
 		const base = Y.getState(client.doc.store, me);
 		const s = {
 			client,
-			text: client.doc.getText('bench'),
+			text: scratchText(client.doc),
 			base,
 			saved: base,
 			sentAt: [] as number[]

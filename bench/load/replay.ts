@@ -9,16 +9,17 @@ import { applyPatches, loadTrace } from '../lib/trace.ts';
 import { nowMs } from '../lib/stats.ts';
 import type { ReplayJob, ReplayResult } from './jobs.ts';
 import { cpuUs, mark, sleep, waitFor } from './marks.ts';
+import { scratchMap, scratchText } from '../../tests/helpers/schemaRoots.ts';
 
 export async function replay(job: ReplayJob): Promise<ReplayResult> {
 	const trace = loadTrace(job.trace);
 	const writer = connect(job.ref);
 	const reader = connect(job.ref);
 	await Promise.all([writer.synced, reader.synced]);
-	const wText = writer.doc.getText('text');
-	const wMeta = writer.doc.getMap<[number, number]>('meta');
-	const rText = reader.doc.getText('text');
-	const rMeta = reader.doc.getMap<[number, number]>('meta');
+	const wText = scratchText(writer.doc);
+	const wMeta = scratchMap<[number, number]>(writer.doc);
+	const rText = scratchText(reader.doc);
+	const rMeta = scratchMap<[number, number]>(reader.doc);
 	if (trace.startContent) wText.insert(0, trace.startContent);
 
 	const sendTimes: number[] = [];

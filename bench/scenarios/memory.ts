@@ -13,6 +13,7 @@ import { LoadProc, startServer } from '../lib/proc.ts';
 import { metric, prepareRooms } from '../lib/rooms.ts';
 import type { ServerKind } from '../servers/types.ts';
 import { ALL, type BenchConfig, type Metrics, type Scenario } from './types.ts';
+import { scratchText } from '../../tests/helpers/schemaRoots.ts';
 
 const KB = 1024;
 
@@ -21,9 +22,9 @@ function smallDocFile(): { file: string; bytes: number } {
 	const dir = join(tmpdir(), 'ensemble-bench-cache');
 	mkdirSync(dir, { recursive: true });
 	const doc = new Y.Doc();
-	doc.getText('text').insert(0, 'lorem ipsum dolor sit amet, '.repeat(36));
+	scratchText(doc).insert(0, 'lorem ipsum dolor sit amet, '.repeat(36));
 	const update = Y.encodeStateAsUpdate(doc);
-	const file = join(dir, 'small-doc.bin');
+	const file = join(dir, 'small-doc-config.bin');
 	writeFileSync(file, update);
 	return { file, bytes: update.length };
 }

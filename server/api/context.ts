@@ -12,6 +12,7 @@ import type { SignInLimiter } from '../auth/rateLimit.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { WsTokens } from '../auth/wsTokens.ts';
 import type { SessionSockets } from './sessionSockets.ts';
+import type { CallServer } from '../calls/callServer.ts';
 
 /** What /readyz reports, beyond storage.healthy(). */
 export interface Readiness {
@@ -47,6 +48,8 @@ export interface AppContext {
 	/** Sockets per sign-in session, closed when it signs out (on every process). */
 	readonly sessionSockets: SessionSockets;
 	readonly readiness: Readiness;
+	/** Call signalling at /ws/{workspace}/call (viewers too: talking is not editing). */
+	readonly calls: Pick<CallServer, 'handleConnection' | 'closeWorkspace'>;
 	/** Absent in contexts built without the seed protocol (tests of other parts). */
 	readonly compat?: CompatHandler;
 }

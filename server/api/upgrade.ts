@@ -15,6 +15,7 @@ import { parseRoomName, type DocKey } from '../protocol/docs.ts';
 import { parseWorkspaceId, type WorkspaceId } from '../protocol/ids.ts';
 import { CloseCode } from '../protocol/closeCodes.ts';
 import { ACK_PARAM } from '../protocol/messages.ts';
+import { CALL_PATH } from '../protocol/call.ts';
 import { userColor } from '../protocol/colors.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import type { User } from '../storage/types.ts';
@@ -24,9 +25,12 @@ import { originAllowed } from './authn.ts';
 
 type Target =
 	| { readonly kind: 'doc'; readonly key: DocKey }
-	| { readonly kind: 'compat'; readonly workspace: WorkspaceId };
+	| { readonly kind: 'compat'; readonly workspace: WorkspaceId }
+	| { readonly kind: 'call'; readonly workspace: WorkspaceId };
 
 const COMPAT_PREFIX = '/ws/workspace/';
+/** `/ws/{workspace}/call`: call signalling (server/calls). */
+const CALL_PATH_RE = new RegExp(`^/ws/([^/]+)/${CALL_PATH}$`);
 
 /** Which endpoint a path names, or null when it names none. */
 export function parseTarget(path: string): Target | null {
@@ -35,6 +39,11 @@ export function parseTarget(path: string): Target | null {
 		return workspace ? { kind: 'compat', workspace } : null;
 	}
 	if (!path.startsWith('/ws/')) return null;
+	const call = path.match(CALL_PATH_RE);
+	if (call) {
+		const workspace = parseWorkspaceId(call[1] ?? '');
+		return workspace ? { kind: 'call', workspace } : null;
+	}
 	const key = parseRoomName(path.slice(4));
 	return key ? { kind: 'doc', key } : null;
 }
@@ -127,6 +136,8 @@ export function attachUpgrade(server: Server, ctx: AppContext, metrics: Metrics)
 				ctx.relay.handleConnection(ws, target.key, identity, {
 					ack: url.searchParams.get(ACK_PARAM) === '1'
 				});
+			} else if (target.kind === 'call') {
+				ctx.calls.handleConnection(ws, target.workspace, identity);
 			} else if (compat) {
 				compat.handleConnection(ws, target.workspace, identity, url.searchParams);
 			} else {

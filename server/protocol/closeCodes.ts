@@ -18,6 +18,10 @@ export const CloseCode = {
 	payloadTooLarge: 4413,
 	/** A value (update content, awareness state) nested deeper than MAX_VALUE_DEPTH (LIMIT7). */
 	valueTooDeep: 4422,
+	/** An update added a root type the document's schema does not have (SCHEMA1). */
+	notInSchema: 4423,
+	/** The call already has as many people as the mesh takes (CALL8). */
+	callFull: 4409,
 	tooFast: 4429
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -29,6 +33,8 @@ const FINAL: ReadonlySet<number> = new Set([
 	CloseCode.payloadTooLarge,
 	CloseCode.tooLarge,
 	CloseCode.valueTooDeep,
+	CloseCode.notInSchema,
+	CloseCode.callFull,
 	CloseCode.tooFast
 ]);
 
@@ -51,6 +57,10 @@ export function describeClose(code: number): string {
 			return 'A change was too large for the server to accept.';
 		case CloseCode.valueTooDeep:
 			return 'A change or cursor was nested too deeply for the server to accept.';
+		case CloseCode.notInSchema:
+			return 'A change added something this workspace does not have; the server refused it. Reload to continue.';
+		case CloseCode.callFull:
+			return 'The call is full.';
 		case CloseCode.tooFast:
 			return 'Too many messages too quickly; the server closed the connection.';
 		case CloseCode.serviceRestart:

@@ -53,7 +53,13 @@ export function writePermission(doc: DocName): Permission | null {
 
 /** Names of the shared types inside each document (the document schema). */
 export const schema = {
-	params: { hyperparameters: 'hyperparameters', config: 'config' },
+	params: {
+		hyperparameters: 'hyperparameters',
+		config: 'config',
+		/** The runs table's shared state: runs picked to compare, chart metric (src/lib/training/runsTable.ts). */
+		runs_table: 'runs_table'
+	},
+	/** `breakpoints`: shared breakpoints by id, anchored to the files' text (server/protocol/debug.ts). */
 	code: { files: 'files', breakpoints: 'breakpoints' },
 	live: {
 		runs: 'runs',
@@ -62,10 +68,28 @@ export const schema = {
 		annotations: 'annotations',
 		activity: 'activity',
 		/** Uploaded data sets by id ({name, rows, at}): tells open pages the list changed. */
-		datasets: 'datasets'
+		datasets: 'datasets',
+		/** Sweeps by id (a SweepRecord each, server/protocol/sweeps.ts). */
+		sweeps: 'sweeps',
+		/** Debug sessions by id (server/protocol/debug.ts): where a script paused, commands, results. */
+		debug: 'debug'
 	},
 	run: { metrics: 'metrics', log: 'log' }
 } as const;
+
+/** The root types a document of this name may have (SCHEMA1: the relay refuses others). */
+export function schemaRoots(doc: DocName): ReadonlySet<string> {
+	return doc.startsWith('run/') ? ROOTS.run : ROOTS[doc as Exclude<DocName, `run/${string}`>];
+}
+
+const rootsOf = (roots: Record<string, string>): ReadonlySet<string> =>
+	new Set(Object.values(roots));
+const ROOTS: Record<keyof typeof schema, ReadonlySet<string>> = {
+	params: rootsOf(schema.params),
+	code: rootsOf(schema.code),
+	live: rootsOf(schema.live),
+	run: rootsOf(schema.run)
+};
 
 export const VIEWS = ['dashboard', 'code_editor', 'data_table'] as const;
 export type View = (typeof VIEWS)[number];

@@ -47,10 +47,25 @@ export interface RunSummary {
 	val_loss: number | null;
 	val_accuracy: number | null;
 	elapsed_ms: number;
+	/**
+	 * The best value each metric reached over the run's epoch points (lowest for a
+	 * name with "loss" in it, highest otherwise); written by the run's writer.
+	 */
+	best?: Record<string, number>;
+	/** Every metric of the newest epoch point (a script's own metrics too). */
+	last?: Record<string, number>;
 }
 
-/** Where a run executes: the server's sandbox, an agent, the built-in TensorFlow.js model, or a script on its own. */
-export type RunnerKind = 'builtin' | 'server' | 'agent' | 'external';
+/** Lower is better for losses and errors; higher for everything else. */
+export function lowerIsBetter(metric: string): boolean {
+	return /loss|error|perplexity/i.test(metric);
+}
+
+/**
+ * Where a run executes: the server's sandbox, an agent, whichever of those takes
+ * it first (`any`), the built-in TensorFlow.js model, or a script on its own.
+ */
+export type RunnerKind = 'builtin' | 'server' | 'agent' | 'any' | 'external';
 
 /** How much a run has printed (its log keeps only the tail; these count everything). */
 export interface LogSize {
@@ -95,6 +110,11 @@ export interface RunRecord {
 	requeue?: boolean;
 	/** The run this one re-queues (same code, parameters and data). */
 	requeue_of?: string | null;
+	/** The sweep it belongs to, and which of its configurations it runs. */
+	sweep?: string | null;
+	sweep_index?: number | null;
+	/** Who stopped it (told to the person who started it when that is someone else). */
+	stopped_by?: Actor | null;
 }
 
 /** Fields of `live.training`. `status` is the seed's `training_status`. */

@@ -98,6 +98,11 @@ export interface RelayApi {
 	 * (compat) apply it to theirs (ACCESS4). Returns the unsubscribe function.
 	 */
 	onRoleChange(listener: (change: RoleChange) => void): () => void;
+	/**
+	 * Calls `listener` after updates of a document were stored by this process
+	 * (history summarises them from storage; HIST3). Returns the unsubscribe function.
+	 */
+	onStored(listener: (key: DocKey) => void): () => void;
 	/** The workspace was deleted: close its connections with 4404 and unload it. */
 	closeWorkspace(workspace: WorkspaceId): Promise<void>;
 	/**

@@ -77,6 +77,7 @@ export class Relay implements RelayApi {
 	#unsubscribeControl: (() => void) | null = null;
 	readonly #offGap: () => void;
 	readonly #roleListeners = new Set<(change: RoleChange) => void>();
+	readonly #storedListeners = new Set<(key: DocKey) => void>();
 	#generation = 0;
 	#closed = false;
 	readonly #heartbeat: ReturnType<typeof setInterval>;
@@ -164,6 +165,11 @@ export class Relay implements RelayApi {
 	async setMemberRole(workspace: WorkspaceId, user: UserId, role: Role | null): Promise<void> {
 		this.#applyRole({ workspace, user, role });
 		await this.#publishControl(BusKind.role, { workspace, user, role });
+	}
+
+	onStored(listener: (key: DocKey) => void): () => void {
+		this.#storedListeners.add(listener);
+		return () => this.#storedListeners.delete(listener);
 	}
 
 	onRoleChange(listener: (change: RoleChange) => void): () => void {
@@ -306,7 +312,10 @@ export class Relay implements RelayApi {
 			publishUpdate: (u) => docBus.publish(BusKind.update, u),
 			publishAwareness: (u) => docBus.publish(BusKind.awareness, u),
 			maybeIdle: (r) => this.#maybeIdle(r),
-			afterWrite: (r) => this.#maybeCompact(r),
+			afterWrite: (r) => {
+				this.#maybeCompact(r);
+				for (const listener of this.#storedListeners) listener(r.deps.key);
+			},
 			broken: (r) => void this.#evict(r)
 		});
 		const docBus = new DocBus(

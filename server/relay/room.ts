@@ -10,7 +10,7 @@
 // backoff; nothing of it is relayed or acknowledged until it is stored.
 
 import * as Y from 'yjs';
-import type { DocKey, RoomName } from '../protocol/docs.ts';
+import { schemaRoots, type DocKey, type RoomName } from '../protocol/docs.ts';
 import type { UserId } from '../protocol/ids.ts';
 import { CloseCode } from '../protocol/closeCodes.ts';
 import type { Clock, Logger } from '../runtime.ts';
@@ -30,7 +30,7 @@ import type { RelayLimits } from './limits.ts';
 import { Presence } from './presence.ts';
 import type { MutableStats } from './stats.ts';
 import { applyStoredDoc } from './stored.ts';
-import { checkParents, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
+import { checkParents, checkRoots, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
 
 /** Transaction origins whose updates are already durable (not stored again). */
 export const LOAD_ORIGIN = Symbol('load');
@@ -168,6 +168,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 		if (this.broken) return;
 		const shape = validateUpdateV1(update);
 		if (!isEmptyUpdate(shape)) {
+			checkRoots(shape, schemaRoots(this.deps.key.doc), this.deps.key.doc);
 			const { limits, unstored } = this.deps;
 			if (
 				this.#pending.length >= limits.maxUnstoredUpdates ||

@@ -23,6 +23,8 @@ export interface UpdateShape {
 	 * parent is found by binary search (work stays linear in the input).
 	 */
 	readonly ranges: ReadonlyMap<number, readonly number[]>;
+	/** Names of the root types the update's items are put in directly (parent given by name). */
+	readonly roots: ReadonlySet<string>;
 }
 
 const CONTENT_DELETED = 1;
@@ -60,6 +62,7 @@ function walkUpdate(update: Uint8Array, deep: DeepValue): UpdateShape {
 	let structs = 0;
 	const parentRefs: number[] = [];
 	const ranges = new Map<number, number[]>();
+	const roots = new Set<string>();
 	const clients = r.count(3);
 	for (let i = 0; i < clients; i++) {
 		const n = r.count(1);
@@ -72,7 +75,7 @@ function walkUpdate(update: Uint8Array, deep: DeepValue): UpdateShape {
 		for (let j = 0; j < n; j++) {
 			const ref = r.bytes[r.pos]! & BITS5;
 			const start = clock;
-			clock += readStruct(r, client, clock, parentRefs, deep);
+			clock += readStruct(r, client, clock, parentRefs, roots, deep);
 			if (clock > MAX_VAR_UINT) throw new MalformedInput('clock out of range');
 			list.push(start, clock, ref);
 			structs++;
@@ -91,7 +94,7 @@ function walkUpdate(update: Uint8Array, deep: DeepValue): UpdateShape {
 		}
 	}
 	r.end();
-	return { structs, deletes, parentRefs, ranges };
+	return { structs, deletes, parentRefs, ranges, roots };
 }
 
 /** Returns the struct's length in clock units. */
@@ -100,6 +103,7 @@ function readStruct(
 	client: number,
 	clock: number,
 	parentRefs: number[],
+	roots: Set<string>,
 	deep: DeepValue
 ): number {
 	const info = r.uint8();
@@ -111,7 +115,7 @@ function readStruct(
 	if (hasRightOrigin) readId(r, client, clock);
 	if (!hasOrigin && !hasRightOrigin) {
 		const parentIsRoot = r.varUint();
-		if (parentIsRoot === 1) r.varString();
+		if (parentIsRoot === 1) roots.add(r.varString());
 		else if (parentIsRoot === 0) readId(r, client, clock, parentRefs);
 		else throw new MalformedInput('invalid parent info');
 		if ((info & BIT6) !== 0) r.varString(); // parentSub
@@ -162,6 +166,25 @@ export function checkParents(doc: Y.Doc, shape: UpdateShape): void {
 			continue;
 		}
 		throw new MalformedInput('parent is not a type');
+	}
+}
+
+/**
+ * Every root type the update puts an item in must be one of the document's
+ * schema (SCHEMA1): an item names its root only when it has no origin, and an
+ * item with an origin or a parent ID lands where that one is, so once the first
+ * item of every root is checked nothing can reach a root outside `allowed`.
+ * Without this, one editor could add a `training` map to `params` that every
+ * client then loads and keeps for ever.
+ */
+export function checkRoots(shape: UpdateShape, allowed: ReadonlySet<string>, doc: string): void {
+	for (const root of shape.roots) {
+		if (!allowed.has(root)) {
+			throw new MalformedInput(
+				`"${root.slice(0, 64)}" is not a part of the ${doc} document`,
+				CloseCode.notInSchema
+			);
+		}
 	}
 }
 

@@ -46,6 +46,15 @@ export function workspaceOfRoom(room: RoomName): WorkspaceId {
 	return room.slice(0, room.indexOf('/')) as WorkspaceId;
 }
 
+/**
+ * Rooms whose update bytes survive compaction, so that any past moment can be
+ * rebuilt (HIST1): params, code and live. A run's metric series is not history.
+ */
+export function keepsHistory(room: RoomName): boolean {
+	const doc = room.slice(room.indexOf('/') + 1);
+	return doc === 'params' || doc === 'code' || doc === 'live';
+}
+
 /** The key e-mail addresses are unique and looked up by. */
 export function emailKey(email: string): string {
 	return email.trim().toLowerCase();
@@ -81,6 +90,13 @@ export function bytes(value: Uint8Array): Uint8Array {
 		: new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
+/** A running run as claims see it: its workspace, runner and claimant. */
+export interface RunningKey {
+	readonly workspace: WorkspaceId;
+	readonly runner: RunnerKind;
+	readonly claimedBy: string;
+}
+
 /**
  * The run a claim takes: the oldest queued one of the asked runners (and agent),
  * skipping workspaces already running one when `onePerWorkspace`. Every store
@@ -88,11 +104,19 @@ export function bytes(value: Uint8Array): Uint8Array {
  */
 export function pickClaim(
 	queued: readonly ActiveRun[],
-	running: ReadonlyArray<{ workspace: WorkspaceId; runner: RunnerKind }>,
+	running: readonly RunningKey[],
 	q: ClaimQuery
 ): ActiveRun | null {
+	// A run for "any" runner that an agent holds does not keep the server busy.
+	const local = q.claimedBy.startsWith('server:');
 	const busy = new Set(
-		running.filter((r) => q.runners.includes(r.runner)).map((r) => r.workspace as string)
+		running
+			.filter(
+				(r) =>
+					q.runners.includes(r.runner) &&
+					(r.runner !== 'any' || r.claimedBy.startsWith('server:') === local)
+			)
+			.map((r) => r.workspace as string)
 	);
 	return (
 		queued.find(

@@ -11,6 +11,7 @@ import type { Logger } from '../runtime.ts';
 import { silentLogger } from '../runtime.ts';
 import {
 	checkCompaction,
+	keepsHistory,
 	emailKey,
 	historyLimit,
 	lastSeqOfDump,
@@ -21,6 +22,7 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
+import { MemoryArchive } from './memoryArchive.ts';
 import type {
 	ActiveRun,
 	ApiKey,
@@ -34,7 +36,8 @@ import type {
 	StoredUpdate,
 	UpdateRecord,
 	User,
-	Workspace
+	Workspace,
+	SweepRow
 } from './types.ts';
 
 interface Room {
@@ -63,7 +66,9 @@ export class MemoryStorage implements EnsembleStorage {
 	readonly #apiKeys = new Map<string, ApiKey>();
 	readonly #datasets = new Map<string, { dataset: Dataset; content: Uint8Array }>();
 	readonly #runs = new Map<string, ActiveRun>();
+	readonly #sweeps = new Map<string, SweepRow>();
 	#closed = false;
+	readonly archive = new MemoryArchive((room) => this.#rooms.get(room)?.log ?? []);
 
 	constructor(options: StorageOptions & { logger?: Logger } = {}) {
 		this.#committer = new GroupCommitter({
@@ -143,7 +148,8 @@ export class MemoryStorage implements EnsembleStorage {
 		if (!room || upToSeq <= room.snapshotSeq) return;
 		room.snapshot = snapshot.slice();
 		room.snapshotSeq = upToSeq;
-		for (const e of room.log) if (e.seq <= upToSeq) e.update = null;
+		// The history copy: params, code and live keep their update bytes (HIST1).
+		if (!keepsHistory(name)) for (const e of room.log) if (e.seq <= upToSeq) e.update = null;
 		return;
 	}
 
@@ -315,6 +321,8 @@ export class MemoryStorage implements EnsembleStorage {
 		drop(this.#apiKeys, (k) => k.workspace);
 		drop(this.#datasets, (d) => d.dataset.workspace);
 		drop(this.#runs, (r) => r.workspace);
+		this.archive.dropWorkspace(id);
+		drop(this.#sweeps, (r) => r.workspace);
 		for (const room of this.#rooms.keys())
 			if (workspaceOfRoom(room) === id) this.#rooms.delete(room);
 	}
@@ -553,6 +561,30 @@ export class MemoryStorage implements EnsembleStorage {
 		return [...this.#runs.values()]
 			.map((r) => ({ ...r }))
 			.sort((a, b) => a.queuedAt - b.queuedAt || a.run.localeCompare(b.run));
+	}
+
+	async addSweep(row: SweepRow): Promise<void> {
+		this.#open();
+		const key = datasetKey(row.workspace, row.id);
+		if (this.#sweeps.has(key)) throw new Error(`sweep ${row.id} exists`);
+		this.#sweeps.set(key, { ...row });
+	}
+
+	async listSweeps(workspace: WorkspaceId, id?: string): Promise<SweepRow[]> {
+		this.#open();
+		return [...this.#sweeps.values()]
+			.filter((r) => r.workspace === workspace && (id === undefined || r.id === id))
+			.map((r) => ({ ...r }))
+			.sort((a, b) => a.createdAt - b.createdAt || cmp(a.id, b.id));
+	}
+
+	async stopSweep(workspace: WorkspaceId, id: string, at: number): Promise<boolean> {
+		this.#open();
+		const key = datasetKey(workspace, id);
+		const row = this.#sweeps.get(key);
+		if (row?.state !== 'running') return false;
+		this.#sweeps.set(key, { ...row, state: 'stopped', endedAt: at });
+		return true;
 	}
 
 	async healthy(): Promise<boolean> {

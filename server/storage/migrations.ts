@@ -114,6 +114,55 @@ ALTER TABLE active_runs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX active_runs_queue ON active_runs (state, queued_at);
 `;
 
+// History (issue 13, server/history): the activity feed, which seq of each room
+// it has summarised, and checkpoints of past states (a full Yjs state with gc
+// off every so many updates) so that any moment is rebuilt from the nearest one.
+const V4_HISTORY = `
+CREATE TABLE activity (
+	workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	id TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	user_id TEXT,
+	kind TEXT NOT NULL,
+	summary TEXT NOT NULL,
+	data TEXT NOT NULL,
+	merge_key TEXT,
+	PRIMARY KEY (workspace, id)
+);
+CREATE INDEX activity_merge ON activity (workspace, merge_key, at);
+CREATE TABLE history_cursors (
+	room TEXT PRIMARY KEY,
+	workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL
+);
+CREATE TABLE history_checkpoints (
+	room TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	at INTEGER NOT NULL,
+	state BLOB NOT NULL,
+	PRIMARY KEY (room, seq)
+);
+CREATE INDEX updates_at ON updates (room, at, seq);
+`;
+
+// Sweeps (issue 16): a sweep's definition and whether it was stopped; each of its
+// queued or running runs names it, so stopping it withdraws them and the
+// per-workspace queue limit counts only runs queued one by one.
+const V5_SWEEPS = `
+CREATE TABLE sweeps (
+	workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	id TEXT NOT NULL,
+	definition TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	state TEXT NOT NULL DEFAULT 'running',
+	ended_at INTEGER,
+	PRIMARY KEY (workspace, id)
+);
+ALTER TABLE active_runs ADD COLUMN sweep TEXT NOT NULL DEFAULT '';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
 	{ version: 1, name: 'initial schema', sqlite: V1_TABLES, postgres: toPostgres(V1_TABLES) },
 	{
@@ -122,7 +171,14 @@ export const MIGRATIONS: readonly Migration[] = [
 		sqlite: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
 		postgres: `ALTER TABLE active_runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`
 	},
-	{ version: 3, name: 'the run queue', sqlite: V3_QUEUE, postgres: toPostgres(V3_QUEUE) }
+	{ version: 3, name: 'the run queue', sqlite: V3_QUEUE, postgres: toPostgres(V3_QUEUE) },
+	{
+		version: 4,
+		name: 'history and activity',
+		sqlite: V4_HISTORY,
+		postgres: toPostgres(V4_HISTORY)
+	},
+	{ version: 5, name: 'sweeps', sqlite: V5_SWEEPS, postgres: toPostgres(V5_SWEEPS) }
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -12,6 +12,7 @@ import type { Role } from '../protocol/roles.ts';
 import { silentLogger, systemClock, type Clock, type Logger } from '../runtime.ts';
 import {
 	checkCompaction,
+	keepsHistory,
 	emailKey,
 	historyLimit,
 	lastSeqOfDump,
@@ -21,6 +22,7 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
+import { numberPlaceholders, SqlArchive, type SqlPlan, type SqlValue } from './archive.ts';
 import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL, toPostgres } from './migrations.ts';
 import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
@@ -37,7 +39,8 @@ import type {
 	StoredUpdate,
 	UpdateRecord,
 	User,
-	Workspace
+	Workspace,
+	SweepRow
 } from './types.ts';
 
 export interface PostgresStorageOptions extends StorageOptions {
@@ -66,6 +69,22 @@ const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Retried once or twice: PostgreSQL aborted the transaction only to break a cycle. */
 const RETRYABLE = new Set(['40P01', '40001']);
 
+const param = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
+
+async function runPlan<T>(
+	client: { query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }> },
+	plan: SqlPlan<T>
+): Promise<T> {
+	for (let step = plan.next([]); ;) {
+		if (step.done) return step.value;
+		const { rows: found } = await client.query(
+			numberPlaceholders(step.value.sql),
+			step.value.params.map(param)
+		);
+		step = plan.next(found as Row[]);
+	}
+}
+
 export class PostgresStorage implements EnsembleStorage {
 	readonly kind = 'postgres' as const;
 	readonly schema: string;
@@ -73,6 +92,15 @@ export class PostgresStorage implements EnsembleStorage {
 	readonly #committer: GroupCommitter;
 	readonly #logger: Logger;
 	#closed = false;
+	readonly archive = new SqlArchive({
+		run: <T>(plan: SqlPlan<T>, transaction: boolean): Promise<T> =>
+			transaction
+				? this.#transaction((client) => runPlan(client, plan))
+				: runPlan(
+						{ query: async (sql, params) => ({ rows: await this.#query(sql, params) }) },
+						plan
+					)
+	});
 
 	/** Connects, applies migrations (one process at a time) and returns the store. */
 	static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
@@ -297,6 +325,8 @@ export class PostgresStorage implements EnsembleStorage {
 				upToSeq,
 				room
 			]);
+			// The history copy: params, code and live keep their update bytes (HIST1).
+			if (keepsHistory(room)) return;
 			await client.query(
 				'UPDATE updates SET data = NULL WHERE room = $1 AND seq <= $2 AND data IS NOT NULL',
 				[room, upToSeq]
@@ -646,8 +676,8 @@ export class PostgresStorage implements EnsembleStorage {
 
 	async addActiveRun(e: ActiveRun): Promise<void> {
 		await this.#query(
-			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue, sweep)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
 			[
 				e.workspace,
 				e.run,
@@ -659,7 +689,8 @@ export class PostgresStorage implements EnsembleStorage {
 				e.queuedAt,
 				e.heartbeatAt,
 				e.stopRequested ? 1 : 0,
-				e.requeue ? 1 : 0
+				e.requeue ? 1 : 0,
+				e.sweep ?? ''
 			]
 		);
 	}
@@ -678,7 +709,9 @@ export class PostgresStorage implements EnsembleStorage {
 				)
 			).rows as Row[];
 			const running = (
-				await client.query(`SELECT workspace, runner FROM active_runs WHERE state = 'running'`)
+				await client.query(
+					`SELECT workspace, runner, claimed_by FROM active_runs WHERE state = 'running'`
+				)
 			).rows as Row[];
 			const pick = pickClaim(queued.map(rows.activeRun), running.map(rows.activeRunKey), q);
 			if (!pick) return null;
@@ -742,6 +775,36 @@ export class PostgresStorage implements EnsembleStorage {
 						[workspace]
 					);
 		return list.map(rows.activeRun);
+	}
+
+	async addSweep(r: SweepRow): Promise<void> {
+		await this.#query(
+			`INSERT INTO sweeps (workspace, id, definition, created_by, created_at, state, ended_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			[r.workspace, r.id, r.definition, r.createdBy, r.createdAt, r.state, r.endedAt]
+		);
+	}
+
+	async listSweeps(workspace: WorkspaceId, id?: string): Promise<SweepRow[]> {
+		const list =
+			id === undefined
+				? await this.#query('SELECT * FROM sweeps WHERE workspace = $1 ORDER BY created_at, id', [
+						workspace
+					])
+				: await this.#query('SELECT * FROM sweeps WHERE workspace = $1 AND id = $2', [
+						workspace,
+						id
+					]);
+		return list.map(rows.sweep);
+	}
+
+	async stopSweep(workspace: WorkspaceId, id: string, at: number): Promise<boolean> {
+		const updated = await this.#query(
+			`UPDATE sweeps SET state = 'stopped', ended_at = $1
+			WHERE workspace = $2 AND id = $3 AND state = 'running' RETURNING id`,
+			[at, workspace, id]
+		);
+		return updated.length === 1;
 	}
 
 	async healthy(): Promise<boolean> {

@@ -4,7 +4,7 @@
 import type { RoomName } from '../protocol/docs.ts';
 import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
-import { bytes } from './common.ts';
+import { bytes, type RunningKey } from './common.ts';
 import type {
 	ActiveRun,
 	ApiKey,
@@ -16,6 +16,7 @@ import type {
 	StoredUpdate,
 	User,
 	RunnerKind,
+	SweepRow,
 	Workspace
 } from './types.ts';
 
@@ -135,10 +136,27 @@ export function activeRun(r: Row): ActiveRun {
 		queuedAt: num(r.queued_at),
 		heartbeatAt: num(r.heartbeat_at),
 		stopRequested: num(r.stop_requested) === 1 || r.stop_requested === true,
-		requeue: num(r.requeue) === 1 || r.requeue === true
+		requeue: num(r.requeue) === 1 || r.requeue === true,
+		sweep: str(r.sweep)
 	};
 }
 
-export function activeRunKey(r: Row): { workspace: WorkspaceId; runner: RunnerKind } {
-	return { workspace: str(r.workspace) as WorkspaceId, runner: str(r.runner) as RunnerKind };
+export function sweep(r: Row): SweepRow {
+	return {
+		workspace: str(r.workspace) as WorkspaceId,
+		id: str(r.id),
+		definition: str(r.definition),
+		createdBy: str(r.created_by),
+		createdAt: num(r.created_at),
+		state: str(r.state) === 'stopped' ? 'stopped' : 'running',
+		endedAt: numOrNull(r.ended_at)
+	};
+}
+
+export function activeRunKey(r: Row): RunningKey {
+	return {
+		workspace: str(r.workspace) as WorkspaceId,
+		runner: str(r.runner) as RunnerKind,
+		claimedBy: str(r.claimed_by)
+	};
 }

@@ -15,6 +15,7 @@ import { silentLogger, systemClock, type Clock, type Logger } from '../runtime.t
 import {
 	checkCompaction,
 	emailKey,
+	keepsHistory,
 	historyLimit,
 	lastSeqOfDump,
 	workspaceOfRoom,
@@ -23,6 +24,7 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
+import { SqlArchive, type SqlPlan } from './archive.ts';
 import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
 import { migrateSqlite, openSqlite, SqliteCommitter } from './sqliteConnection.ts';
@@ -40,7 +42,8 @@ import type {
 	StoredUpdate,
 	UpdateRecord,
 	User,
-	Workspace
+	Workspace,
+	SweepRow
 } from './types.ts';
 
 export interface SqliteStorageOptions extends StorageOptions {
@@ -77,6 +80,10 @@ export class SqliteStorage implements EnsembleStorage {
 	#closing = false;
 	#closePromise: Promise<void> | null = null;
 	#closed = false;
+	readonly archive = new SqlArchive({
+		run: async <T>(plan: SqlPlan<T>, transaction: boolean): Promise<T> =>
+			transaction ? this.#transaction(() => this.#runPlan(plan)) : this.#runPlan(plan)
+	});
 
 	constructor(options: SqliteStorageOptions) {
 		this.path = options.path;
@@ -187,6 +194,13 @@ export class SqliteStorage implements EnsembleStorage {
 	#run(sql: string, ...params: SQLInputValue[]): number {
 		return Number(this.#sql(sql).run(...params).changes);
 	}
+	#runPlan<T>(plan: SqlPlan<T>): T {
+		if (this.#closed) throw new Error('storage is closed');
+		for (let step = plan.next([]); ;) {
+			if (step.done) return step.value;
+			step = plan.next(this.#all(step.value.sql, ...step.value.params));
+		}
+	}
 	/** A read transaction: one snapshot even while the writer thread commits. */
 	#read<T>(fn: () => T): T {
 		if (this.#closed) throw new Error('storage is closed');
@@ -248,6 +262,8 @@ export class SqliteStorage implements EnsembleStorage {
 				upToSeq,
 				room
 			);
+			// The history copy: params, code and live keep their update bytes (HIST1).
+			if (keepsHistory(room)) return;
 			this.#run(
 				'UPDATE updates SET data = NULL WHERE room = ? AND seq <= ? AND data IS NOT NULL',
 				room,
@@ -604,8 +620,8 @@ export class SqliteStorage implements EnsembleStorage {
 
 	async addActiveRun(e: ActiveRun): Promise<void> {
 		this.#run(
-			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			`INSERT INTO active_runs (workspace, run, owner, runner, agent, state, claimed_by, queued_at, heartbeat_at, stop_requested, requeue, sweep)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			e.workspace,
 			e.run,
 			e.owner,
@@ -616,7 +632,8 @@ export class SqliteStorage implements EnsembleStorage {
 			e.queuedAt,
 			e.heartbeatAt,
 			e.stopRequested ? 1 : 0,
-			e.requeue ? 1 : 0
+			e.requeue ? 1 : 0,
+			e.sweep ?? ''
 		);
 	}
 
@@ -627,7 +644,7 @@ export class SqliteStorage implements EnsembleStorage {
 				`SELECT * FROM active_runs WHERE state = 'queued' ORDER BY queued_at, run`
 			).map(rows.activeRun);
 			const running = this.#all(
-				`SELECT workspace, runner FROM active_runs WHERE state = 'running'`
+				`SELECT workspace, runner, claimed_by FROM active_runs WHERE state = 'running'`
 			);
 			const pick = pickClaim(candidates, running.map(rows.activeRunKey), q);
 			if (!pick) return null;
@@ -715,6 +732,39 @@ export class SqliteStorage implements EnsembleStorage {
 						workspace
 					);
 		return list.map(rows.activeRun);
+	}
+
+	async addSweep(r: SweepRow): Promise<void> {
+		this.#run(
+			`INSERT INTO sweeps (workspace, id, definition, created_by, created_at, state, ended_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.workspace,
+			r.id,
+			r.definition,
+			r.createdBy,
+			r.createdAt,
+			r.state,
+			r.endedAt
+		);
+	}
+
+	async listSweeps(workspace: WorkspaceId, id?: string): Promise<SweepRow[]> {
+		const list =
+			id === undefined
+				? this.#all('SELECT * FROM sweeps WHERE workspace = ? ORDER BY created_at, id', workspace)
+				: this.#all('SELECT * FROM sweeps WHERE workspace = ? AND id = ?', workspace, id);
+		return list.map(rows.sweep);
+	}
+
+	async stopSweep(workspace: WorkspaceId, id: string, at: number): Promise<boolean> {
+		return (
+			this.#run(
+				`UPDATE sweeps SET state = 'stopped', ended_at = ? WHERE workspace = ? AND id = ? AND state = 'running'`,
+				at,
+				workspace,
+				id
+			) === 1
+		);
 	}
 
 	async healthy(): Promise<boolean> {

@@ -167,7 +167,7 @@ export interface WorkspaceStore {
 }
 
 /** Where a run executes (RunRecord.runner). `external`: a script reporting on its own. */
-export type RunnerKind = 'builtin' | 'server' | 'agent' | 'external';
+export type RunnerKind = 'builtin' | 'server' | 'agent' | 'any' | 'external';
 
 /**
  * A run that has not ended: queued (waiting for an executor) or running (claimed
@@ -191,6 +191,19 @@ export interface ActiveRun {
 	readonly stopRequested: boolean;
 	/** Queue it again if its executor is lost. */
 	readonly requeue: boolean;
+	/** The sweep it belongs to ('' or absent: none). */
+	readonly sweep?: string;
+}
+
+/** A sweep as stored: its definition (JSON) and whether it was stopped. */
+export interface SweepRow {
+	readonly workspace: WorkspaceId;
+	readonly id: string;
+	readonly definition: string;
+	readonly createdBy: string;
+	readonly createdAt: number;
+	readonly state: 'running' | 'stopped';
+	readonly endedAt: number | null;
 }
 
 export interface ClaimQuery {
@@ -239,10 +252,107 @@ export interface RunStore {
 	takeStaleRuns(before: number): Promise<ActiveRun[]>;
 	/** The workspace's active runs, oldest first (every one when workspace is omitted). */
 	listQueue(workspace?: WorkspaceId): Promise<ActiveRun[]>;
+	addSweep(row: SweepRow): Promise<void>;
+	/** The workspace's sweeps, oldest first; one when `id` is given. */
+	listSweeps(workspace: WorkspaceId, id?: string): Promise<SweepRow[]>;
+	/** Marks a running sweep stopped; false when it was not running. */
+	stopSweep(workspace: WorkspaceId, id: string, at: number): Promise<boolean>;
+}
+
+/** One entry of a workspace's activity feed (server/history writes them). */
+export interface ActivityRecord {
+	readonly workspace: WorkspaceId;
+	/** Sorts by creation: newest first is `id` descending. */
+	readonly id: string;
+	/** ms since the epoch; a merged entry carries its latest change's time. */
+	readonly at: number;
+	/** Who did it; null for the server. */
+	readonly user: UserId | null;
+	readonly kind: string;
+	readonly summary: string;
+	/** JSON details (field, file, run, seqs…). */
+	readonly data: Record<string, unknown>;
+	/** Entries that may be merged into (one person's edits to one file); null never. */
+	readonly mergeKey: string | null;
+}
+
+export interface ActivityQuery {
+	readonly limit: number;
+	/** Entries older than this id. */
+	readonly before?: string;
+	readonly user?: UserId;
+	readonly kinds?: readonly string[];
+	/** Only entries at or after / at or before these times (ms). */
+	readonly from?: number;
+	readonly to?: number;
+}
+
+/** A stored update of the history copy; `update` is null where compaction dropped it before history was kept. */
+export interface ArchivedUpdate {
+	readonly seq: number;
+	readonly author: UserId | null;
+	readonly at: number;
+	readonly update: Uint8Array | null;
+}
+
+/** A document's full state (gc off) at `seq`, to rebuild later moments from. */
+export interface Checkpoint {
+	readonly room: RoomName;
+	readonly seq: number;
+	readonly at: number;
+	readonly state: Uint8Array;
+}
+
+/** The summarising of one room from `fromSeq` to `toSeq`, stored in one transaction. */
+export interface HistoryAdvance {
+	readonly room: RoomName;
+	readonly fromSeq: number;
+	readonly toSeq: number;
+	/** New entries, or entries with an existing id to replace (merged). */
+	readonly entries: readonly ActivityRecord[];
+	readonly checkpoint: Checkpoint | null;
+}
+
+/**
+ * What history keeps beside the log (issue 13): the update bytes of `params`,
+ * `code` and `live` survive compaction (STORE5), checkpoints, the activity feed
+ * and, per room, the seq the feed has summarised.
+ */
+export interface ArchiveStore {
+	/** Updates with seq in (afterSeq, toSeq], oldest first, at most `limit`. */
+	readUpdates(
+		room: RoomName,
+		afterSeq: number,
+		toSeq: number,
+		limit: number
+	): Promise<ArchivedUpdate[]>;
+	/** The last seq stored at or before `at` (0: none). */
+	seqAt(room: RoomName, at: number): Promise<number>;
+	/** The latest checkpoint at or before `seq`. */
+	checkpointAtOrBefore(room: RoomName, seq: number): Promise<Checkpoint | null>;
+	/** The seq up to which the activity feed summarised `room` (0: nothing yet). */
+	cursor(room: RoomName): Promise<number>;
+	/**
+	 * Moves the cursor from `fromSeq` to `toSeq` and stores the entries and the
+	 * checkpoint, all or nothing; false (nothing stored) when the cursor was not
+	 * at `fromSeq` (another process summarised those updates).
+	 */
+	advance(step: HistoryAdvance): Promise<boolean>;
+	/** Entries from explicit events (members, …). */
+	addActivity(entries: readonly ActivityRecord[]): Promise<void>;
+	/** Newest first. */
+	listActivity(workspace: WorkspaceId, query: ActivityQuery): Promise<ActivityRecord[]>;
+	/** The newest entry with this merge key at or after `since` (ms). */
+	mergeable(
+		workspace: WorkspaceId,
+		mergeKey: string,
+		since: number
+	): Promise<ActivityRecord | null>;
 }
 
 export interface Storage extends DocumentStore, AccountStore, WorkspaceStore, RunStore {
 	readonly kind: 'memory' | 'sqlite' | 'postgres';
+	readonly archive: ArchiveStore;
 	/** True while the store can be written (for /readyz). */
 	healthy(): Promise<boolean>;
 	/** Flushes pending writes and closes. */

@@ -27,7 +27,8 @@ export interface ExternalRunInput {
 	target?: string;
 }
 
-export type FinalExternalStatus = 'completed' | 'failed' | 'stopped';
+/** `interrupted`: the agent or script was shut down (Ctrl-C, SIGTERM) mid-run. */
+export type FinalExternalStatus = 'completed' | 'failed' | 'stopped' | 'interrupted';
 
 export interface ExternalRunsOptions {
 	readonly relay: RelayApi;
@@ -174,10 +175,28 @@ export class ExternalRuns {
 		const writers = await this.#writersFor(workspace, run, agent);
 		await writers.writer.flush();
 		this.#writers.delete(`${workspace}/${run}`);
+		const row = (await this.#o.storage.listQueue(workspace)).find((r) => r.run === run);
+		let again: RunRecord | null = null;
+		if (status === 'interrupted' && row?.requeue && !row.stopRequested) {
+			// An agent shut down mid-run (a scheduler's time limit, a reboot): like a lost agent,
+			// the run is queued again when its starter asked for it.
+			const from = await readDoc(this.#o.relay, liveKey(workspace), (doc) => readRun(doc, run));
+			if (from) {
+				again = await this.#o.queue
+					.requeue(workspace, from, null, { requeue: true })
+					.catch((err: unknown) => {
+						if (!(err instanceof TrainingError)) throw err;
+						message = `${message ?? 'Interrupted.'} It could not be queued again: ${err.message}`;
+						return null;
+					});
+			}
+		}
 		const fields: Partial<RunRecord> = {
 			status,
 			ended_at: this.#o.clock.now(),
-			message,
+			message: again
+				? `${message ?? 'Interrupted.'} Queued again as "${again.name}".`.slice(0, 2000)
+				: message,
 			output: output.slice(-MAX_OUTPUT_LINES).map((line) => line.slice(0, MAX_LINE_CHARS)),
 			log: writers.writer.logSize.lines > 0 ? writers.writer.logSize : null
 		};
@@ -218,13 +237,13 @@ export class ExternalRuns {
 		const record = await readDoc(this.#o.relay, liveKey(workspace), (doc) => readRun(doc, run));
 		if (!record) throw notFound(`No run with id "${run}" in this workspace.`);
 		const runner = record.runner ?? record.source;
-		if (runner !== 'external' && runner !== 'agent') {
-			throw new TrainingError(
+		const trainedHere = (): TrainingError =>
+			new TrainingError(
 				409,
 				'conflict',
 				'This run is trained by the server; scripts cannot post to it.'
 			);
-		}
+		if (runner !== 'external' && runner !== 'agent' && runner !== 'any') throw trainedHere();
 		if (isFinalStatus(record.status) || record.status === 'queued') {
 			throw new TrainingError(
 				409,
@@ -235,6 +254,8 @@ export class ExternalRuns {
 		const row = (await this.#o.storage.listQueue(workspace)).find((r) => r.run === run);
 		if (!row)
 			throw new TrainingError(409, 'conflict', 'This run is no longer active (stopped or lost).');
+		// A run for "any" runner takes reports only when an agent claimed it (SWEEP3).
+		if (runner === 'any' && !row.claimedBy.startsWith(agentClaim(''))) throw trainedHere();
 		const log = this.#o.logger.child({ workspace, run });
 		return {
 			writer: new RunWriter(this.#o.relay, workspace, run, this.#o.intervalMs, log),

@@ -3,75 +3,29 @@
 // worker starts rather than failing deep inside TensorFlow.js.
 
 import { DEFAULT_HYPERPARAMETERS } from '../protocol/docs.ts';
-import { OPTIMIZERS, type Hyperparameters } from '../protocol/training.ts';
+import { checkHyperparameter, HYPERPARAMETER_RULES } from '../protocol/hyperparameters.ts';
+import type { Hyperparameters } from '../protocol/training.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-interface NumberRule {
-	min: number;
-	max: number;
-	integer: boolean;
-	/** Whether `min` itself is allowed. */
-	minInclusive: boolean;
-}
-
-const RULES: Record<Exclude<keyof Hyperparameters, 'optimizer'>, NumberRule> = {
-	learning_rate: { min: 0, max: 10, integer: false, minInclusive: false },
-	batch_size: { min: 1, max: 65536, integer: true, minInclusive: true },
-	epochs: { min: 1, max: 10000, integer: true, minInclusive: true },
-	hidden_units: { min: 1, max: 4096, integer: true, minInclusive: true },
-	validation_split: { min: 0, max: 0.9, integer: false, minInclusive: true },
-	seed: { min: 0, max: 2 ** 31 - 1, integer: true, minInclusive: true }
-};
-
-function toNumber(value: unknown): number | null {
-	if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-	if (typeof value === 'string' && value.trim() !== '') {
-		const n = Number(value);
-		return Number.isFinite(n) ? n : null;
-	}
-	return null;
-}
-
-function describeRule(name: string, rule: NumberRule): string {
-	const kind = rule.integer ? 'a whole number' : 'a number';
-	const low = rule.minInclusive ? `at least ${rule.min}` : `greater than ${rule.min}`;
-	return `${name} must be ${kind} ${low} and at most ${rule.max}`;
-}
-
 /**
- * Missing values take the defaults; present ones must be valid. Extra keys are
- * ignored here (they are still copied into the run record as they were).
+ * Missing values take the defaults; present ones must pass the shared rules
+ * (server/protocol/hyperparameters.ts). Extra keys are ignored here (they are
+ * still copied into the run record as they were).
  */
 export function parseHyperparameters(raw: Record<string, unknown>): ParseResult<Hyperparameters> {
 	const out: Record<string, unknown> = { ...DEFAULT_HYPERPARAMETERS };
-	for (const [name, rule] of Object.entries(RULES)) {
+	for (const name of Object.keys(HYPERPARAMETER_RULES)) {
 		const value = raw[name];
 		if (value === undefined || value === null || value === '') continue;
-		const n = toNumber(value);
-		const valid =
-			n !== null &&
-			(rule.minInclusive ? n >= rule.min : n > rule.min) &&
-			n <= rule.max &&
-			(!rule.integer || Number.isInteger(n));
-		if (!valid) {
+		const verdict = checkHyperparameter(name, value);
+		if (verdict && !verdict.ok) {
 			return {
 				ok: false,
-				message: `${describeRule(name, rule)}; the workspace has ${JSON.stringify(value)}`
+				message: `${verdict.message}; the workspace has ${JSON.stringify(value)}`
 			};
 		}
-		out[name] = n;
-	}
-	const optimizer = raw.optimizer;
-	if (optimizer !== undefined && optimizer !== null && optimizer !== '') {
-		const name = typeof optimizer === 'string' ? optimizer.trim().toLowerCase() : '';
-		if (!(OPTIMIZERS as readonly string[]).includes(name)) {
-			return {
-				ok: false,
-				message: `optimizer must be one of ${OPTIMIZERS.join(', ')}; the workspace has ${JSON.stringify(optimizer)}`
-			};
-		}
-		out.optimizer = name;
+		if (verdict) out[name] = verdict.value;
 	}
 	return { ok: true, value: out as unknown as Hyperparameters };
 }

@@ -3,19 +3,8 @@
 // own loss and accuracy. Runs inside the worker; `train` takes a sink for points.
 
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../protocol/random.ts';
 import type { Hyperparameters, MetricPoint, RunSummary } from '../protocol/training.ts';
-
-/** mulberry32: small, fast and good enough to make shuffles reproducible from a seed. */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 export function shuffled(values: readonly number[], random: () => number): number[] {
 	const out = [...values];

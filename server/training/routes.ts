@@ -13,6 +13,7 @@ import { annotationRoutes } from './http/annotations.ts';
 import { datasetRoutes } from './http/datasets.ts';
 import { keyRoutes } from './http/keys.ts';
 import { runRoutes } from './http/runs.ts';
+import { sweepRoutes } from './http/sweeps.ts';
 
 export interface TrainingRoutesOptions {
 	readonly ctx: AppContext;
@@ -39,6 +40,7 @@ export const trainingRoutes: FastifyPluginAsync<TrainingRoutesOptions> = async (
 	datasetRoutes(app, ctx, service);
 	keyRoutes(app, ctx, service);
 	annotationRoutes(app, ctx, service);
+	sweepRoutes(app, ctx, service);
 };
 
 /** The same, in the shape of buildApp's `plugins` option. */

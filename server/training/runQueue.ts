@@ -59,6 +59,8 @@ export interface EnqueueOptions {
 	readonly runner: RunnerKind;
 	readonly agent: string | null;
 	readonly requeue: boolean;
+	/** The sweep it belongs to: sweeps queue many runs at once, past `maxQueued`. */
+	readonly sweep?: string;
 }
 
 const LOCAL: readonly LocalRunner[] = ['builtin', 'server'];
@@ -111,8 +113,10 @@ export class RunQueue {
 		options: EnqueueOptions
 	): Promise<{ queued: boolean; position: number }> {
 		const { storage, clock } = this.#o;
-		const waiting = (await storage.listQueue(workspace)).filter((r) => r.state === 'queued');
-		if (waiting.length >= this.#o.maxQueued) {
+		const waiting = (await storage.listQueue(workspace)).filter(
+			(r) => r.state === 'queued' && !r.sweep
+		);
+		if (!options.sweep && waiting.length >= this.#o.maxQueued) {
 			throw new TrainingError(
 				409,
 				'queue_full',
@@ -133,7 +137,8 @@ export class RunQueue {
 				queuedAt: clock.now(),
 				heartbeatAt: 0,
 				stopRequested: false,
-				requeue: options.requeue
+				requeue: options.requeue,
+				sweep: options.sweep ?? ''
 			});
 		} catch (err) {
 			await this.#writeEnd(
@@ -207,7 +212,7 @@ export class RunQueue {
 	async claimForAgent(workspace: WorkspaceId, agent: string): Promise<RunRecord | null> {
 		const now = this.#o.clock.now();
 		const row = await this.#o.storage.claimRun({
-			runners: ['agent'],
+			runners: ['agent', 'any'],
 			workspace,
 			agent,
 			onePerWorkspace: false,
@@ -258,9 +263,11 @@ export class RunQueue {
 	}
 
 	async #claimLocal(): Promise<void> {
-		const runners = LOCAL.filter((kind) =>
+		const runners: RunnerKind[] = LOCAL.filter((kind) =>
 			this.#o.executors.some((e) => e.kind === kind && e.availability().available)
 		);
+		// Runs for "any" runner go to the sandbox here, or to an agent.
+		if (runners.includes('server')) runners.push('any');
 		while (!this.#closed && runners.length > 0 && this.#local.size < this.#o.maxConcurrent) {
 			const row = await this.#o.storage.claimRun({
 				runners,
@@ -278,7 +285,8 @@ export class RunQueue {
 				finished: Promise.resolve()
 			};
 			this.#local.set(key(row.workspace, row.run), local);
-			local.finished = this.#run(local, row.runner as LocalRunner).catch((err: unknown) => {
+			const runner: LocalRunner = row.runner === 'builtin' ? 'builtin' : 'server';
+			local.finished = this.#run(local, runner).catch((err: unknown) => {
 				this.#o.logger.error(
 					{ err, workspace: row.workspace, run: row.run },
 					'run bookkeeping failed'
@@ -345,7 +353,8 @@ export class RunQueue {
 					: outcome.status === 'stopped'
 						? (outcome.message ?? null)
 						: null;
-		const summary = outcome.status === 'completed' ? outcome.summary : null;
+		const summary =
+			outcome.status === 'completed' && outcome.summary ? writer.withBest(outcome.summary) : null;
 		log.info({ status, summary, writeFailures: writer.failures }, 'run ended');
 		this.#local.delete(key(workspace, id));
 		await this.#writeEnd(
@@ -428,14 +437,21 @@ export class RunQueue {
 			const who = record.where ?? (row.claimedBy || 'its executor');
 			let message = `${who} stopped answering (no heartbeat for ${Math.round(this.#lostAfterMs / 1000)} s).`;
 			let again: RunRecord | null = null;
-			if (row.requeue && row.stopRequested === false) {
-				again = await this.requeue(row.workspace, record, null, { requeue: true });
+			if (row.stopRequested === false && (row.requeue || (await this.#sweepGoesOn(row)))) {
+				// A sweep's configuration goes back into its sweep: a new run of the same configuration.
+				again = await this.requeue(row.workspace, record, null, { requeue: row.requeue });
 				message += ` Queued again as "${again.name}".`;
 			}
 			this.#o.logger.warn({ workspace: row.workspace, run: row.run, who }, 'run lost');
 			await this.#writeEnd(row.workspace, row.run, 'lost', message, null, []);
 		}
 		return stale.length;
+	}
+
+	async #sweepGoesOn(row: ActiveRun): Promise<boolean> {
+		if (!row.sweep) return false;
+		const [sweep] = await this.#o.storage.listSweeps(row.workspace, row.sweep);
+		return sweep?.state === 'running';
 	}
 
 	/** A new run with the same code, parameters, data and runner as `from`, queued. */
@@ -476,12 +492,14 @@ export class RunQueue {
 			where: null,
 			log: null,
 			requeue: options.requeue ?? from.requeue ?? false,
-			requeue_of: from.id
+			requeue_of: from.id,
+			stopped_by: null
 		};
 		await this.enqueue(record, workspace, author ?? (from.started_by.id as UserId), {
 			runner,
 			agent: from.agent ?? null,
-			requeue: record.requeue ?? false
+			requeue: record.requeue ?? false,
+			...(from.sweep ? { sweep: from.sweep } : {})
 		});
 		return record;
 	}

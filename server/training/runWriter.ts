@@ -6,7 +6,12 @@
 import * as Y from 'yjs';
 import { schema } from '../protocol/docs.ts';
 import type { RunId, WorkspaceId } from '../protocol/ids.ts';
-import type { LogSize, MetricPoint, RunSummary } from '../protocol/training.ts';
+import {
+	lowerIsBetter,
+	type LogSize,
+	type MetricPoint,
+	type RunSummary
+} from '../protocol/training.ts';
 import type { RelayApi } from '../relay/api.ts';
 import type { Logger } from '../runtime.ts';
 import { Batcher } from './batcher.ts';
@@ -37,6 +42,8 @@ export class RunWriter {
 	readonly #tail: string[] = [];
 	#pendingLog: string[] = [];
 	#summary: RunSummary | null = null;
+	readonly #best: Record<string, number> = {};
+	#last: Record<string, number> = {};
 	#size: LogSize = { lines: 0, bytes: 0, kept: 0 };
 	#stored = 0;
 	#warned = false;
@@ -90,8 +97,22 @@ export class RunWriter {
 		return this.#tail.slice(-n);
 	}
 
+	/** `summary` with the best and newest value of every metric seen so far (RUNTABLE3). */
+	withBest(summary: RunSummary): RunSummary {
+		return { ...summary, best: { ...this.#best }, last: { ...this.#last } };
+	}
+
 	points(points: MetricPoint[], summary: RunSummary | null): void {
-		if (summary) this.#summary = summary;
+		for (const p of points) {
+			if (p.kind !== 'epoch') continue;
+			this.#last = { ...this.#last, ...p.values };
+			for (const [k, v] of Object.entries(p.values)) {
+				if (!Number.isFinite(v)) continue;
+				const b = this.#best[k];
+				if (b === undefined || (lowerIsBetter(k) ? v < b : v > b)) this.#best[k] = v;
+			}
+		}
+		if (summary) this.#summary = this.withBest(summary);
 		const room = Math.max(0, this.#limits.points - this.#stored);
 		const kept = points.length > room ? points.slice(0, room) : points;
 		this.#stored += kept.length;

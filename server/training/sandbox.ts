@@ -12,6 +12,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { MetricPoint, RunSummary } from '../protocol/training.ts';
 import type { Config } from '../config.ts';
@@ -25,7 +26,9 @@ import type {
 	ExecOutcome,
 	Executor
 } from './executor.ts';
+import { DEFAULT_ENTRY } from './entry.ts';
 import { parseMetricLine } from './metricLine.ts';
+import type { SandboxDebugger } from '../debug/sandboxBridge.ts';
 
 export interface SandboxLimits {
 	/** Python inside the sandbox (RUNNER_PYTHON): a system one or a virtualenv's. */
@@ -158,7 +161,8 @@ export function sandboxExecutor(
 		| 'runnerTimeLimitS'
 		| 'trainingCpuShare'
 	>,
-	logger: Logger
+	logger: Logger,
+	debug: SandboxDebugger | null = null
 ): SandboxExecutor {
 	const limits: SandboxLimits = {
 		python: config.runnerPython,
@@ -175,7 +179,7 @@ export function sandboxExecutor(
 	const log = logger.child({ part: 'sandbox' });
 	if (why) log.warn({ reason: why }, 'runs on the server are unavailable');
 	else log.info({ limits }, 'runs on the server use bubblewrap');
-	return new SandboxExecutor(limits, log, why);
+	return new SandboxExecutor(limits, log, why, debug);
 }
 
 export class SandboxExecutor implements Executor {
@@ -183,12 +187,22 @@ export class SandboxExecutor implements Executor {
 	readonly #limits: SandboxLimits;
 	readonly #logger: Logger;
 	readonly #unavailable: string | null;
+	readonly #debug: SandboxDebugger | null;
 
-	/** `unavailable`: why it cannot run (checked once at start with checkSandbox). */
-	constructor(limits: SandboxLimits, logger: Logger, unavailable: string | null) {
+	/**
+	 * `unavailable`: why it cannot run (checked once at start with checkSandbox);
+	 * `debug`: runs the script under the shared debugger over fd 3 (DBG11).
+	 */
+	constructor(
+		limits: SandboxLimits,
+		logger: Logger,
+		unavailable: string | null,
+		debug: SandboxDebugger | null = null
+	) {
 		this.#limits = limits;
 		this.#logger = logger;
 		this.#unavailable = unavailable;
+		this.#debug = debug;
 	}
 
 	availability(): Availability {
@@ -200,7 +214,7 @@ export class SandboxExecutor implements Executor {
 	async start(job: ExecJob, events: ExecEvents): Promise<ExecHandle> {
 		if (this.#unavailable !== null) throw new Error(this.#unavailable);
 		const l = this.#limits;
-		const entry = job.run.entry ?? 'train.py';
+		const entry = job.run.entry ?? DEFAULT_ENTRY;
 		const dir = await mkdtemp(join(tmpdir(), 'ensemble-sandbox-'));
 		const code = join(dir, 'code');
 		const data = join(dir, 'data');
@@ -219,31 +233,44 @@ export class SandboxExecutor implements Executor {
 		await writeFile(join(data, 'hyperparameters.json'), hp, { mode: 0o644 });
 
 		const script = 'cp -R /job/. /scratch/ && exec "$0" "$@"';
-		const child = spawn(
-			'prlimit',
-			[...sandboxArgs(dir, l), '/bin/sh', '-c', script, l.python, '-u', entry],
-			{
-				detached: true,
-				stdio: ['ignore', 'pipe', 'pipe'],
-				env: {
-					PATH: '/usr/local/bin:/usr/bin:/bin',
-					HOME: '/scratch',
-					LANG: 'C.UTF-8',
-					PYTHONUNBUFFERED: '1',
-					PYTHONDONTWRITEBYTECODE: '1',
-					PYTHONPATH: '/ensemble',
-					ENSEMBLE_RUN_ID: job.run.id,
-					ENSEMBLE_HYPERPARAMETERS: hp,
-					ENSEMBLE_HYPERPARAMETERS_FILE: '/data/hyperparameters.json',
-					...(dataset ? { ENSEMBLE_DATASET: '/data/dataset.csv' } : {}),
-					...(job.run.target ? { ENSEMBLE_TARGET: job.run.target } : {})
-				}
+		// Under the shared debugger (DBG11): the script talks to its session over fd 3.
+		const pipe = this.#debug ? await this.#debug(job.workspace, job.run.id, entry) : null;
+		const command = pipe
+			? [l.python, '-u', '/ensemble/ensemble_client.py', 'debug-script', '3', entry]
+			: [l.python, '-u', entry];
+		const child = spawn('prlimit', [...sandboxArgs(dir, l), '/bin/sh', '-c', script, ...command], {
+			detached: true,
+			stdio: pipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+			env: {
+				PATH: '/usr/local/bin:/usr/bin:/bin',
+				HOME: '/scratch',
+				LANG: 'C.UTF-8',
+				PYTHONUNBUFFERED: '1',
+				PYTHONDONTWRITEBYTECODE: '1',
+				PYTHONPATH: '/ensemble',
+				ENSEMBLE_RUN_ID: job.run.id,
+				ENSEMBLE_HYPERPARAMETERS: hp,
+				ENSEMBLE_HYPERPARAMETERS_FILE: '/data/hyperparameters.json',
+				...(dataset ? { ENSEMBLE_DATASET: '/data/dataset.csv' } : {}),
+				...(job.run.target ? { ENSEMBLE_TARGET: job.run.target } : {})
 			}
-		);
+		});
 		const log = this.#logger.child({ workspace: job.workspace, run: job.run.id });
-		return watch(child, l, entry, job, events, log, () =>
+		const handle = watch(child, l, entry, job, events, log, () =>
 			rm(dir, { recursive: true, force: true }).catch(() => undefined)
 		);
+		if (!pipe) return handle;
+		const socket = child.stdio[3];
+		if (socket instanceof Duplex) pipe.connect(socket, () => void handle.stop());
+		return {
+			stop: () => handle.stop(),
+			done: handle.done.then(async (o) => {
+				await pipe
+					.exited(o.status)
+					.catch((err: unknown) => log.error({ err }, 'ending the debug session failed'));
+				return o;
+			})
+		};
 	}
 }
 

@@ -2,6 +2,7 @@
 // reported by scripts, data sets, annotations and API keys.
 
 import { availableParallelism } from 'node:os';
+import * as Y from 'yjs';
 import { newId, type RunId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
 import { schema } from '../protocol/docs.ts';
 import {
@@ -22,8 +23,11 @@ import { DatasetService, type DatasetInfo } from './datasetService.ts';
 import { IRIS_ID, toTrainingData } from './datasets.ts';
 import { notFound, TrainingError } from './errors.ts';
 import type { Availability, ExecJob, Executor } from './executor.ts';
+import { entryFile } from './entry.ts';
 import { ExternalRuns } from './externalRuns.ts';
 import { parseHyperparameters, snapshotParams } from './hyperparameters.ts';
+import { checkRunName, sameName } from './runNames.ts';
+import { SweepService } from './sweepService.ts';
 import { RunQueue } from './runQueue.ts';
 import {
 	liveKey,
@@ -83,7 +87,6 @@ export interface StartRequest {
 }
 
 /** The file a script run starts with, unless the workspace's config names another. */
-export const DEFAULT_ENTRY = 'train.py';
 
 export interface StartResult {
 	readonly run: RunRecord;
@@ -97,6 +100,7 @@ export class TrainingService {
 	readonly apiKeys: ApiKeyService;
 	readonly external: ExternalRuns;
 	readonly queue: RunQueue;
+	readonly sweeps: SweepService;
 	/** How often agents and scripts heartbeat. */
 	readonly heartbeatMs: number;
 	readonly #relay: RelayApi;
@@ -144,6 +148,7 @@ export class TrainingService {
 			dataset: (workspace, run) =>
 				run.dataset ? this.datasets.csv(workspace, run.dataset.id) : Promise.resolve(null)
 		});
+		this.sweeps = new SweepService({ relay, storage, clock, logger, runs: this });
 		this.external = new ExternalRuns({
 			relay,
 			storage,
@@ -224,7 +229,34 @@ export class TrainingService {
 		by: UserId,
 		request: StartRequest
 	): Promise<StartResult> {
+		const { record, where } = await this.prepareRun(workspace, actor, request);
+		const runner = record.runner ?? 'builtin';
+		const { queued, position } = await this.queue.enqueue(record, workspace, by, {
+			runner,
+			agent: record.agent ?? null,
+			requeue: request.requeue ?? false
+		});
+		this.#logger.info({ workspace, run: record.id, by, runner, queued }, 'training run requested');
+		return {
+			run: record,
+			queued,
+			position,
+			message: startMessage(runner, where, queued, position)
+		};
+	}
+
+	/**
+	 * A queued run's record with the workspace's current code, hyperparameters (with
+	 * `overrides` on top: a sweep's configuration) and data, checked for its runner.
+	 */
+	async prepareRun(
+		workspace: WorkspaceId,
+		actor: Actor,
+		request: Omit<StartRequest, 'runner'> & { runner?: RunnerKind },
+		overrides: Record<string, number | string | boolean> = {}
+	): Promise<{ record: RunRecord; where: string }> {
 		const runner: RunnerKind = request.runner ?? this.defaultRunner();
+		if (runner === 'external') throw new Error('a script creates its own runs');
 		if (runner === 'server' || runner === 'builtin') {
 			const availability = this.runners()[runner];
 			if (!availability.available)
@@ -236,7 +268,9 @@ export class TrainingService {
 				'invalid_request',
 				'"agent" names an agent: use it with "runner": "agent".'
 			);
-		const { hyperparameters, config } = await this.currentParams(workspace);
+		const current = await this.currentParams(workspace);
+		const config = current.config;
+		const hyperparameters = { ...current.hyperparameters, ...overrides };
 		const params = parseHyperparameters(hyperparameters);
 		// The built-in model needs its hyperparameters valid; a script reads what it wants.
 		if (runner === 'builtin' && !params.ok)
@@ -252,19 +286,17 @@ export class TrainingService {
 				throw new TrainingError(400, 'invalid_request', `${info.name}: ${data.message}`);
 		}
 		const code = await this.currentCode(workspace);
-		const entry = typeof config.entry === 'string' && config.entry ? config.entry : DEFAULT_ENTRY;
-		if (runner !== 'builtin' && code[entry] === undefined) {
-			const names = Object.keys(code).sort().join(', ') || 'none';
-			throw new TrainingError(
-				400,
-				'invalid_request',
-				`The workspace has no code file "${entry}" to run (it has: ${names}).`
-			);
-		}
+		const entry = runner === 'builtin' ? null : entryFile(config, code);
 		const epochs = typeof hyperparameters.epochs === 'number' ? hyperparameters.epochs : null;
 		const now = this.#clock.now();
 		const where =
-			runner === 'agent' ? (request.agent ? `agent ${request.agent}` : 'any agent') : runner;
+			runner === 'agent'
+				? request.agent
+					? `agent ${request.agent}`
+					: 'any agent'
+				: runner === 'any'
+					? "the server's sandbox or an agent"
+					: runner;
 		const label = params.ok
 			? `${params.value.optimizer} lr ${params.value.learning_rate}`
 			: 'current hyperparameters';
@@ -296,23 +328,12 @@ export class TrainingService {
 			runner,
 			agent: runner === 'agent' ? (request.agent ?? null) : null,
 			where: null,
-			entry: runner === 'builtin' ? null : entry,
+			entry,
 			log: null,
 			requeue: request.requeue ?? false,
 			requeue_of: null
 		};
-		const { queued, position } = await this.queue.enqueue(record, workspace, by, {
-			runner,
-			agent: record.agent ?? null,
-			requeue: request.requeue ?? false
-		});
-		this.#logger.info({ workspace, run: record.id, by, runner, queued }, 'training run requested');
-		return {
-			run: record,
-			queued,
-			position,
-			message: startMessage(runner, where, queued, position)
-		};
+		return { record, where };
 	}
 
 	/** Queues a new run with the exact code, parameters and data of an ended one. */
@@ -342,8 +363,11 @@ export class TrainingService {
 		};
 	}
 
-	/** Stops a queued or running run; 409 if it already ended or reports from a script. */
-	async stop(workspace: WorkspaceId, run: RunId): Promise<RunRecord> {
+	/**
+	 * Stops a queued or running run, recording who stopped it (RUNNAME3); 409 if it
+	 * already ended or reports from a script.
+	 */
+	async stop(workspace: WorkspaceId, run: RunId, actor: Actor | null = null): Promise<RunRecord> {
 		const before = await this.getRecord(workspace, run);
 		if ((before.runner ?? before.source) === 'external') {
 			throw new TrainingError(
@@ -352,10 +376,32 @@ export class TrainingService {
 				'This run reports from a script; the script ends it.'
 			);
 		}
+		if (isFinalStatus(before.status)) {
+			throw new TrainingError(409, 'conflict', `This run is not running (it is ${before.status}).`);
+		}
+		if (actor) await liveWriter(this.#relay, workspace).updateRun(run, { stopped_by: actor });
 		const result = await this.queue.stop(workspace, run);
 		if (!result) {
 			throw new TrainingError(409, 'conflict', `This run is not running (it is ${before.status}).`);
 		}
+		return this.getRecord(workspace, run);
+	}
+
+	/** Renames a run (RUNNAME2): the name is checked and must be free in the workspace. */
+	async rename(workspace: WorkspaceId, run: RunId, name: string, by: UserId): Promise<RunRecord> {
+		const problem = checkRunName(name);
+		if (problem) throw new TrainingError(400, 'invalid_request', problem);
+		const wanted = name.trim();
+		const runs = await this.listRuns(workspace);
+		if (!runs.some((r) => r.id === run))
+			throw notFound(`No run with id "${run}" in this workspace.`);
+		const other = runs.find((r) => r.id !== run && sameName(r.name, wanted));
+		if (other)
+			throw new TrainingError(409, 'conflict', `Another run is already called "${other.name}".`);
+		await this.#relay.write(liveKey(workspace), by, (doc) => {
+			const entry = doc.getMap<unknown>(schema.live.runs).get(run);
+			if (entry instanceof Y.Map) entry.set('name', wanted);
+		});
 		return this.getRecord(workspace, run);
 	}
 

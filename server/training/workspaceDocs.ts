@@ -7,6 +7,7 @@ import type { DocKey } from '../protocol/docs.ts';
 import type { RunId, UserId, WorkspaceId } from '../protocol/ids.ts';
 import type { Annotation, MetricPoint, RunRecord, TrainingState } from '../protocol/training.ts';
 import type { RelayApi } from '../relay/api.ts';
+import { uniqueRunName } from './runNames.ts';
 
 export const liveKey = (workspace: WorkspaceId): DocKey => ({ workspace, doc: 'live' });
 export const runKey = (workspace: WorkspaceId, run: RunId): DocKey => ({
@@ -76,6 +77,7 @@ function applyTraining(doc: Y.Doc, state: Omit<TrainingState, 'updated_at'>, at:
 }
 
 export interface LiveWriter {
+	/** Records a new run; a name another run has gets the next free "#n" (written into `record`). */
 	createRun(record: RunRecord, author: UserId | null): Promise<void>;
 	/** With `training`, the training state changes in the same update (never out of step). */
 	updateRun(
@@ -93,6 +95,12 @@ export function liveWriter(relay: RelayApi, workspace: WorkspaceId): LiveWriter 
 	return {
 		createRun: (record, author) =>
 			relay.write(key, author, (doc) => {
+				const taken: string[] = [];
+				for (const other of runsMap(doc).values()) {
+					const name = other instanceof Y.Map ? other.get('name') : undefined;
+					if (typeof name === 'string') taken.push(name);
+				}
+				record.name = uniqueRunName(record.name, taken);
 				const entry = new Y.Map<unknown>();
 				for (const [k, v] of Object.entries(record)) entry.set(k, v);
 				runsMap(doc).set(record.id, entry);

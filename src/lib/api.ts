@@ -61,7 +61,7 @@ function isObject(value: unknown): value is Json {
 	return typeof value === 'object' && value !== null;
 }
 
-async function request(method: string, path: string, body?: unknown): Promise<Json> {
+export async function request(method: string, path: string, body?: unknown): Promise<Json> {
 	let response: Response;
 	try {
 		response = await fetch(path, {

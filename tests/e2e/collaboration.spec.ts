@@ -54,7 +54,7 @@ test('[APP3] a hyperparameter change appears for the other; a bad value is refus
 	await aliceLr.fill('-1');
 	await expect(
 		alice.page.getByTestId('field-learning_rate').getByTestId('field-error')
-	).toContainText('positive');
+	).toContainText('greater than 0');
 	await expect(aliceLr).toHaveAttribute('aria-invalid', 'true');
 	// A valid change on another field goes through, proving the bad one was not just slow.
 	await alice.page.getByLabel('epochs', { exact: true }).fill('12');

@@ -78,7 +78,7 @@ describe('faults', { timeout: 120_000 }, () => {
 		cleanup(() => Promise.resolve(reader.close()));
 		await reader.synced;
 		expect(sv(fresh)).toBe(sv(writers[0]!.doc));
-		expect(text(fresh)).toBe(text(writers[0]!.doc));
+		expect(text(fresh, 'code')).toBe(text(writers[0]!.doc, 'code'));
 	});
 
 	it('[FAULT7] PostgreSQL links cut again and again under steady editing never take the process down; everything is stored once the link is back', async ({

@@ -9,6 +9,7 @@ import { ApiClient } from '../helpers/http.ts';
 import { servicesAvailable } from '../helpers/services.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { adds, rawSocket, storedDoc, sv, updateFrame, useCleanups } from './support.ts';
+import { scratchList, scratchText } from '../helpers/schemaRoots.ts';
 
 let available = false;
 beforeAll(async () => {
@@ -36,8 +37,8 @@ describe('outOfOrder', { timeout: 120_000 }, () => {
 		const source = new Y.Doc();
 		const updates: Uint8Array[] = [];
 		source.on('update', (u: Uint8Array) => updates.push(u));
-		source.getText('notes').insert(0, 'hello');
-		source.getText('notes').insert(5, ' world');
+		scratchText(source).insert(0, 'hello');
+		scratchText(source).insert(5, ' world');
 		const [first, second] = updates;
 		if (!first || !second) throw new Error('no updates');
 
@@ -54,21 +55,21 @@ describe('outOfOrder', { timeout: 120_000 }, () => {
 		cleanup(() => Promise.resolve(late.close()));
 		await late.synced;
 		expect(lateDoc.store.pendingStructs, 'a sync reply held unstored bytes').toBeNull();
-		expect(lateDoc.getText('notes').toJSON()).toBe('');
+		expect(scratchText(lateDoc).toJSON()).toBe('');
 
 		// The first arrives on B, is stored there and reaches A over the bus.
 		const other = await rawSocket(on(b));
 		other.send(updateFrame(first));
 		await waitUntil(
-			() => readerDoc.getText('notes').toJSON().startsWith('hello'),
+			() => scratchText(readerDoc).toJSON().startsWith('hello'),
 			'the first update at the reader on A'
 		);
 		// A marker from B after it: whatever A relayed with the first has arrived too.
 		const marker = new Y.Doc();
-		marker.getArray('edits').push(['marker']);
+		scratchList(marker).push(['marker']);
 		other.send(updateFrame(Y.encodeStateAsUpdate(marker)));
 		await waitUntil(
-			() => readerDoc.getArray('edits').toJSON().includes('marker'),
+			() => scratchList(readerDoc).toJSON().includes('marker'),
 			'the marker at the reader on A'
 		);
 
@@ -84,7 +85,7 @@ describe('outOfOrder', { timeout: 120_000 }, () => {
 			cleanup(() => Promise.resolve(fresh.close()));
 			await fresh.synced;
 			await waitUntil(() => sv(doc) === sv(readerDoc), `a fresh client on ${server.name}`);
-			expect(doc.getText('notes').toJSON()).toBe(readerDoc.getText('notes').toJSON());
+			expect(scratchText(doc).toJSON()).toBe(scratchText(readerDoc).toJSON());
 			expect(doc.store.pendingStructs).toBeNull();
 		}
 		expect(sv(stored)).toBe(sv(readerDoc));

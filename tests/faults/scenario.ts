@@ -17,6 +17,7 @@ import { ApiClient } from '../helpers/http.ts';
 import { mulberry32 } from '../helpers/random.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { Writer } from './writer.ts';
+import { scratchList, scratchText } from '../helpers/schemaRoots.ts';
 
 export const FAULT_KINDS = [
 	'redis-cut',
@@ -66,7 +67,7 @@ function sameSv(a: SV, b: SV): boolean {
 }
 
 function content(doc: Y.Doc): string {
-	return JSON.stringify([doc.getArray('edits').toJSON(), doc.getText('notes').toJSON()]);
+	return JSON.stringify([scratchList(doc).toJSON(), scratchText(doc).toJSON()]);
 }
 
 export class FaultBench {

@@ -11,6 +11,7 @@ import type { RoomName } from '../../server/protocol/docs.ts';
 import type { Cluster } from '../helpers/cluster.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { Writer } from './writer.ts';
+import { scratchList, scratchText, type WritableDoc } from '../helpers/schemaRoots.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -33,8 +34,8 @@ export function writerOn(url: () => string, name: string): Writer {
 }
 
 export const sv = (doc: Y.Doc) => Buffer.from(Y.encodeStateVector(doc)).toString('base64');
-export const text = (doc: Y.Doc) =>
-	JSON.stringify([doc.getArray('edits').toJSON(), doc.getText('notes').toJSON()]);
+export const text = (doc: Y.Doc, kind: WritableDoc = 'params') =>
+	JSON.stringify([scratchList(doc, kind).toJSON(), scratchText(doc, kind).toJSON()]);
 
 export async function readyz(url: string): Promise<number> {
 	return (await fetch(`${url}/readyz`)).status;

@@ -6,6 +6,7 @@
 import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { ackClient, type AckClient } from '../helpers/ackClient.ts';
+import { docKind, scratchList, scratchText, type WritableDoc } from '../helpers/schemaRoots.ts';
 
 /** A reconnect after a close waits this long (the app backs off similarly). */
 const RECONNECT_MS = 100;
@@ -22,11 +23,14 @@ export class Writer {
 	#timer: ReturnType<typeof setTimeout> | null = null;
 	#edits = 0;
 	readonly #url: () => string;
+	/** Which document the URL is for: the shared list and text are its schema roots. */
+	readonly #kind: WritableDoc;
 
 	/** `url` picks the process for each (re)connection. */
 	constructor(name: string, url: () => string) {
 		this.name = name;
 		this.#url = url;
+		this.#kind = docKind(url());
 		this.#connect();
 	}
 
@@ -43,9 +47,9 @@ export class Writer {
 	edit(random: () => number): void {
 		this.#edits++;
 		if (random() < 0.5) {
-			this.doc.getArray<string>('edits').push([`${this.name}-${this.#edits}`]);
+			scratchList<string>(this.doc, this.#kind).push([`${this.name}-${this.#edits}`]);
 		} else {
-			const text = this.doc.getText('notes');
+			const text = scratchText(this.doc, this.#kind);
 			text.insert(Math.floor(random() * (text.length + 1)), `${this.name}${this.#edits} `);
 		}
 	}

@@ -1,13 +1,5 @@
 // A small seeded PRNG (mulberry32) for reproducible randomized tests: every test
 // that uses it prints its seed, and takes it from an environment variable to replay.
+// The same generator the server and the app use (server/protocol/random.ts).
 
-export function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+export { seededRandom as mulberry32 } from '../../server/protocol/random.ts';

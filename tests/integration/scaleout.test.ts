@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { ackClient } from '../helpers/ackClient.ts';
 import { ApiClient } from '../helpers/http.ts';
+import { scratchList } from '../helpers/schemaRoots.ts';
 import { spawnServer, stopChild, type ChildServer } from '../helpers/process.ts';
 import { freshDatabase, REDIS_URL, servicesAvailable } from '../helpers/services.ts';
 import { connectPeer, docReaches, nextClose, synced, type Peer } from '../helpers/yjs.ts';
@@ -57,7 +58,7 @@ async function peer(
 
 const hp = (doc: Y.Doc) => doc.getMap<unknown>('hyperparameters');
 
-describe('several processes on PostgreSQL and Redis', { timeout: 60_000 }, () => {
+describe('several processes on PostgreSQL and Redis', { timeout: 180_000 }, () => {
 	it('[SCALE1] sessions and tokens work on every process; clients on different processes converge; a removal closes connections on every process', async ({
 		skip
 	}) => {
@@ -115,7 +116,7 @@ describe('several processes on PostgreSQL and Redis', { timeout: 60_000 }, () =>
 		await owner.signup('Olivia', 'olivia@example.com');
 		const workspace = (await owner.createWorkspace()).id;
 		const token = await owner.wsToken(workspace);
-		const list = (doc: Y.Doc) => doc.getArray<string>('edits');
+		const list = (doc: Y.Doc) => scratchList<string>(doc, 'params');
 
 		const reader = await peer(a, owner, workspace, 'params');
 		const doomedDoc = new Y.Doc();
@@ -189,7 +190,7 @@ describe('several processes on PostgreSQL and Redis', { timeout: 60_000 }, () =>
 		await owner.signup('Olivia', 'olivia@example.com');
 		const workspace = (await owner.createWorkspace()).id;
 		const token = await owner.wsToken(workspace);
-		const list = (doc: Y.Doc) => doc.getArray<string>('edits');
+		const list = (doc: Y.Doc) => scratchList<string>(doc, 'code');
 		const url = (server: ChildServer) =>
 			`${server.wsUrl}/ws/${workspace}/code?ack=1&token=${token}`;
 
@@ -216,7 +217,7 @@ describe('several processes on PostgreSQL and Redis', { timeout: 60_000 }, () =>
 				const other = live.find((p) => p !== old);
 				if (!other) throw new Error('no other process');
 				const moving = [0, 1].filter((k) => where[k] === old);
-				await Promise.all(moving.map((k) => at(k).saved(10_000)));
+				await Promise.all(moving.map((k) => at(k).saved(30_000)));
 				const closed = moving.map(
 					(k) => new Promise<number>((resolve) => at(k).ws.once('close', (code) => resolve(code)))
 				);
@@ -235,7 +236,7 @@ describe('several processes on PostgreSQL and Redis', { timeout: 60_000 }, () =>
 		} finally {
 			clearInterval(timer);
 		}
-		await Promise.all(clients.map((c) => c.saved(10_000)));
+		await Promise.all(clients.map((c) => c.saved(30_000)));
 		const last = where[0];
 		if (!last) throw new Error('no process');
 		const fresh = await connectPeer(last, owner, workspace, 'code', { token });

@@ -19,6 +19,7 @@ import {
 	waitFor,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/params`;
 let harness: Harness | null = null;
@@ -33,7 +34,7 @@ afterEach(async () => {
 
 function textUpdate(text: string): { update: Uint8Array; doc: Y.Doc } {
 	const doc = new Y.Doc();
-	doc.getText('t').insert(0, text);
+	scratchText(doc).insert(0, text);
 	return { update: Y.encodeStateAsUpdate(doc), doc };
 }
 
@@ -65,7 +66,7 @@ describe('access', () => {
 			role: 'viewer'
 		});
 		// The viewer still receives the editor's changes.
-		editor.doc.getText('t').insert(0, 'real');
+		scratchText(editor.doc).insert(0, 'real');
 		let seen = '';
 		const viewerDoc = new Y.Doc();
 		while (seen !== 'real') {
@@ -73,16 +74,16 @@ describe('access', () => {
 			decoding.readVarUint(d);
 			if (decoding.readVarUint(d) === 0) continue;
 			Y.applyUpdate(viewerDoc, decoding.readVarUint8Array(d));
-			seen = viewerDoc.getText('t').toJSON();
+			seen = scratchText(viewerDoc).toJSON();
 		}
 		// Nothing of the viewer's write is anywhere.
-		expect(editor.doc.getText('t').toJSON()).toBe('real');
+		expect(scratchText(editor.doc).toJSON()).toBe('real');
 		const loaded = await store.loadDoc(ROOM as never);
 		const stored = new Y.Doc();
 		for (const u of loaded.updates) Y.applyUpdate(stored, u.update);
-		expect(stored.getText('t').toJSON()).toBe('real');
+		expect(scratchText(stored).toJSON()).toBe('real');
 		const handle = await harness.relay.open({ workspace: WS, doc: 'params' });
-		expect(handle.doc.getText('t').toJSON()).toBe('real');
+		expect(scratchText(handle.doc).toJSON()).toBe('real');
 		handle.release();
 	});
 

@@ -11,6 +11,7 @@ import { silentLogger, systemClock } from '../../server/runtime.ts';
 import { WS, waitFor } from './helpers.ts';
 import { mulberry32 } from '../helpers/random.ts';
 import { seedFromEnv } from './random.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 /** A hub that holds every message until `step()` delivers (or loses) one picked by the seed. */
 class SeededHub {
@@ -78,7 +79,7 @@ describe('seeded bus delivery', () => {
 			for (let i = 0; i < 60; i++) {
 				const which = Math.floor(rand() * 2);
 				await relays[which]!.write(key, null, (doc) => {
-					const text = doc.getText('t');
+					const text = scratchText(doc);
 					text.insert(Math.floor(rand() * (text.length + 1)), String.fromCharCode(97 + (i % 26)));
 				});
 				while (hub.queue.length > 0 && rand() < 0.7) hub.step();
@@ -88,12 +89,12 @@ describe('seeded bus delivery', () => {
 			const [a, b] = handles.map((h) => h.doc) as [Y.Doc, Y.Doc];
 			await waitFor(() => {
 				while (hub.queue.length > 0) hub.step();
-				return a.getText('t').toJSON() === b.getText('t').toJSON() && a.getText('t').length === 60;
+				return scratchText(a).toJSON() === scratchText(b).toJSON() && scratchText(a).length === 60;
 			}, `convergence (seed ${seed})`);
 			const stored = new Y.Doc();
 			for (const u of (await storage.loadDoc(`${WS}/params`)).updates)
 				Y.applyUpdate(stored, u.update);
-			expect(stored.getText('t').toJSON()).toBe(a.getText('t').toJSON());
+			expect(scratchText(stored).toJSON()).toBe(scratchText(a).toJSON());
 			console.log(
 				`lost ${hub.lost} messages; re-syncs ${relays[0]!.stats().resyncs + relays[1]!.stats().resyncs}`
 			);

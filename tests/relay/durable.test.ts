@@ -25,6 +25,7 @@ import {
 	type Harness
 } from './helpers.ts';
 import { RecordingStore } from './recordingStore.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/params`;
 let harness: Harness | null = null;
@@ -71,7 +72,7 @@ async function writer(user = 'alice') {
 
 function edit(text: string): { doc: Y.Doc; update: Uint8Array } {
 	const doc = new Y.Doc();
-	doc.getText('t').insert(0, text);
+	scratchText(doc).insert(0, text);
 	return { doc, update: Y.encodeStateAsUpdate(doc) };
 }
 
@@ -93,7 +94,7 @@ describe('storage faults', () => {
 		expect(storageState(await late.next(MessageType.storage, 2000))).toBe(StorageState.notStoring);
 		await waitFor(() => harness!.relay.stats().storeFailures >= 2, 'a retry failed too');
 		expect(c.received.some((m) => m[0] === MessageType.saved)).toBe(false);
-		expect(reader.doc.getText('t').toJSON()).toBe('');
+		expect(scratchText(reader.doc).toJSON()).toBe('');
 
 		store.failing = null;
 		expect(storageState(await c.next(MessageType.storage))).toBe(StorageState.storing);
@@ -103,7 +104,7 @@ describe('storage faults', () => {
 		const stored = await sqlite!.loadDoc(ROOM as RoomName);
 		const check = new Y.Doc();
 		for (const u of stored.updates) Y.applyUpdate(check, u.update);
-		expect(check.getText('t').toJSON()).toBe('keep me');
+		expect(scratchText(check).toJSON()).toBe('keep me');
 	});
 
 	it('[DURABLE1] a stalled store (no answer, no error) counts as failing after storeStallMs; a new client waits, told why, and gets its sync once storage answers', async () => {
@@ -130,7 +131,7 @@ describe('storage faults', () => {
 		expect(decoding.readVarUint(d)).toBe(1);
 		const fresh = new Y.Doc();
 		Y.applyUpdate(fresh, decoding.readVarUint8Array(d));
-		expect(fresh.getText('t').toJSON()).toBe('stalled');
+		expect(scratchText(fresh).toJSON()).toBe('stalled');
 		expect(harness.relay.storing()).toBe(true);
 	});
 
@@ -142,7 +143,7 @@ describe('storage faults', () => {
 		const c = await writer();
 		store.failing = new Error('disk full');
 		const doc = new Y.Doc();
-		const text = doc.getText('t');
+		const text = scratchText(doc);
 		let queued = '';
 		let sv = Y.encodeStateVector(doc);
 		for (let i = 0; i < 10 && c.socket.readyState === c.socket.OPEN; i++) {
@@ -159,7 +160,7 @@ describe('storage faults', () => {
 		const check = new Y.Doc();
 		for (const u of stored.updates) Y.applyUpdate(check, u.update);
 		// Everything accepted before the limit is stored, in order; nothing after it.
-		expect(check.getText('t').toJSON()).toBe(queued);
+		expect(scratchText(check).toJSON()).toBe(queued);
 	});
 
 	it('[DURABLE2] clients waiting for a sync reply are bounded (maxSyncWaiters, then 1013)', async () => {

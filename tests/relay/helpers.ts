@@ -23,6 +23,7 @@ import type { DocumentStore } from '../../server/storage/types.ts';
 import type { Bus } from '../../server/relay/bus.ts';
 import type { RelayLimits } from '../../server/relay/limits.ts';
 import { Relay } from '../../server/relay/relay.ts';
+import { scratchText, type WritableDoc } from '../helpers/schemaRoots.ts';
 
 export interface Harness {
 	readonly relay: Relay;
@@ -129,9 +130,13 @@ export async function waitFor(
 	}
 }
 
-/** Resolves when the doc's text `t` equals `value`. */
-export function textBecomes(doc: Y.Doc, value: string, name = 't'): Promise<void> {
-	const text = doc.getText(name);
+/** Resolves when the doc's scratch text (tests/helpers/schemaRoots.ts) equals `value`. */
+export function textBecomes(
+	doc: Y.Doc,
+	value: string,
+	kind: WritableDoc = 'params'
+): Promise<void> {
+	const text = scratchText(doc, kind);
 	if (text.toJSON() === value) return Promise.resolve();
 	return new Promise((resolve) => {
 		const on = (): void => {

@@ -30,6 +30,7 @@ import {
 	textBecomes,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/params`;
 let harness: Harness | null = null;
@@ -53,10 +54,12 @@ function validFrames(): Uint8Array[] {
 	const doc = new Y.Doc();
 	const updates: Uint8Array[] = [];
 	doc.on('update', (u: Uint8Array) => updates.push(u));
-	doc.getText('t').insert(0, 'héllo wörld');
+	scratchText(doc).insert(0, 'héllo wörld');
 	doc.getMap('hyperparameters').set('epochs', { n: 5, list: [1, 'two', null] });
-	doc.getText('t').delete(2, 3);
-	doc.getArray('a').insert(0, [new Uint8Array([1, 2]), 3.5]);
+	scratchText(doc).delete(2, 3);
+	const list = new Y.Array<unknown>();
+	doc.getMap('hyperparameters').set('list', list);
+	list.insert(0, [new Uint8Array([1, 2]), 3.5]);
 	return [
 		...updates.map(updateFrame),
 		syncStep2Frame(Y.encodeStateAsUpdate(doc)),
@@ -122,15 +125,16 @@ describe('limits', () => {
 				c.send(frame);
 			}
 			// Meanwhile the other workspace keeps syncing.
-			a.doc.getText('t').insert(0, `${round % 10}`);
-			await textBecomes(b.doc, a.doc.getText('t').toJSON());
+			scratchText(a.doc, 'code').insert(0, `${round % 10}`);
+			await textBecomes(b.doc, scratchText(a.doc, 'code').toJSON(), 'code');
 			// Either the socket was closed, or it still answers a sync request (0).
 			c.send(syncStep1Frame(new Uint8Array([0])));
 			const code = await Promise.race([c.closed, syncStep2(c)]);
 			codes.set(code, (codes.get(code) ?? 0) + 1);
 			c.close();
 		}
-		for (const code of codes.keys()) expect([0, 1002, 1003, 1007]).toContain(code);
+		// A mutated root name is refused as not in the schema (4423, SCHEMA1).
+		for (const code of codes.keys()) expect([0, 1002, 1003, 1007, 4423]).toContain(code);
 		// The fuzzed document still works: a new client syncs and the doc encodes.
 		const probe = provider(harness.url, ROOM, 'carol', 'editor');
 		providers.push(probe);
@@ -173,7 +177,7 @@ describe('limits', () => {
 		const doc = new Y.Doc();
 		const updates: Uint8Array[] = [];
 		doc.on('update', (u: Uint8Array) => updates.push(u));
-		for (let i = 0; i < 5; i++) doc.getText('t').insert(i, 'x');
+		for (let i = 0; i < 5; i++) scratchText(doc).insert(i, 'x');
 		for (const u of updates) c.send(updateFrame(u));
 		expect(await c.closed).toBe(1013);
 		expect(harness.relay.stats().storeFailures).toBeGreaterThanOrEqual(1);
@@ -200,7 +204,7 @@ describe('limits', () => {
 		await new Promise((r) => setImmediate(r));
 		expect(slow.sent.length).toBeGreaterThan(0);
 		slow.bufferedAmount = 5000;
-		await relay.write(key, null, (doc) => doc.getText('t').insert(0, 'x'));
+		await relay.write(key, null, (doc) => scratchText(doc).insert(0, 'x'));
 		expect(slow.closeCode).toBe(1013);
 		handle.release();
 		await relay.close();

@@ -22,6 +22,7 @@ import {
 	waitFor,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/params`;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -37,10 +38,10 @@ function track<T extends { close(): Promise<void> | void }>(x: T): T {
 /** U1 types "hello"; U2 appends " world" after it, so U2 depends on U1. */
 function dependentPair(): { u1: Uint8Array; u2: Uint8Array } {
 	const doc = new Y.Doc();
-	doc.getText('t').insert(0, 'hello');
+	scratchText(doc).insert(0, 'hello');
 	const u1 = Y.encodeStateAsUpdate(doc);
 	const sv = Y.encodeStateVector(doc);
-	doc.getText('t').insert(5, ' world');
+	scratchText(doc).insert(5, ' world');
 	return { u1, u2: Y.encodeStateAsUpdate(doc, sv) };
 }
 
@@ -50,7 +51,7 @@ async function storedText(
 	const loaded = await store.loadDoc(ROOM as RoomName);
 	const doc = new Y.Doc();
 	for (const u of loaded.updates) Y.applyUpdate(doc, u.update);
-	return { text: doc.getText('t').toJSON(), sv: Y.decodeStateVector(Y.encodeStateVector(doc)) };
+	return { text: scratchText(doc).toJSON(), sv: Y.decodeStateVector(Y.encodeStateVector(doc)) };
 }
 
 /** The update carried by a sync step 2 frame. */
@@ -130,10 +131,10 @@ describe('updates with missing dependencies', () => {
 		await y.next(MessageType.saved);
 		y.send(updateFrame(u1));
 		await y.next(MessageType.saved);
-		await waitFor(() => reader.doc.getText('t').toJSON().startsWith('hello'), 'U1 relayed');
+		await waitFor(() => scratchText(reader.doc).toJSON().startsWith('hello'), 'U1 relayed');
 		const { text } = await storedText(store);
 		expect(text).toBe('hello');
-		expect(reader.doc.getText('t').toJSON()).toBe(text);
+		expect(scratchText(reader.doc).toJSON()).toBe(text);
 	});
 
 	it('[PENDING2] a bus update whose dependency was lost is not held: the room re-syncs from storage', async () => {

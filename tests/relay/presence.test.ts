@@ -9,6 +9,7 @@ import { encodeAwarenessEntries, parseAwarenessUpdate } from '../../server/relay
 import * as Y from 'yjs';
 import { SyncStep, awarenessFrame, updateFrame } from '../../server/relay/frames.ts';
 import { WS, query, startRelay, testClients, synced, waitFor, type Harness } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/code`;
 let harness: Harness | null = null;
@@ -236,7 +237,7 @@ describe('presence', () => {
 		const writer = raw(ROOM, query('wendy', 'editor'));
 		await Promise.all([watcher.opened(), writer.opened()]);
 		const doc = new Y.Doc();
-		doc.getText('t').insert(0, 'hello');
+		scratchText(doc, 'code').insert(0, 'hello');
 		writer.send(updateFrame(Y.encodeStateAsUpdate(doc)));
 		writer.send(presence(51, 1, { cursor: 5 }));
 		const moved = awarenessOf(await watcher.next(MessageType.awareness, 3000));
@@ -249,7 +250,7 @@ describe('presence', () => {
 			if (decoding.readVarUint(md) !== SyncStep.update) continue;
 			Y.applyUpdate(reader, decoding.readVarUint8Array(md));
 		}
-		expect(reader.getText('t').toJSON()).toBe('hello');
+		expect(scratchText(reader, 'code').toJSON()).toBe('hello');
 	});
 
 	it('[PRES5] presentUsers merges over rooms with the current view', async () => {

@@ -18,6 +18,7 @@ import {
 } from './helpers.ts';
 import { RecordingStore } from './recordingStore.ts';
 import { syncStep1Frame, updateFrame } from '../../server/relay/frames.ts';
+import { scratchText, type WritableDoc } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/params`;
 let harness: Harness | null = null;
@@ -43,12 +44,13 @@ describe('relay', () => {
 			const a = open(`${WS}/${doc}`, 'alice', 'editor');
 			const b = open(`${WS}/${doc}`, 'bob', 'owner');
 			await Promise.all([synced(a), synced(b)]);
-			a.doc.getText('t').insert(0, 'hello ');
-			b.doc.getText('t').insert(0, 'world ');
+			const kind = doc as WritableDoc;
+			scratchText(a.doc, kind).insert(0, 'hello ');
+			scratchText(b.doc, kind).insert(0, 'world ');
 			await waitFor(
 				() =>
-					a.doc.getText('t').toJSON() === b.doc.getText('t').toJSON() &&
-					a.doc.getText('t').length === 12,
+					scratchText(a.doc, kind).toJSON() === scratchText(b.doc, kind).toJSON() &&
+					scratchText(a.doc, kind).length === 12,
 				'convergence'
 			);
 		}
@@ -62,7 +64,7 @@ describe('relay', () => {
 		await Promise.all([synced(a), synced(b)]);
 		store.delayMs = 50;
 		b.doc.on('update', () => store.events.push('received'));
-		a.doc.getText('t').insert(0, 'x');
+		scratchText(a.doc).insert(0, 'x');
 		await textBecomes(b.doc, 'x');
 		expect(store.events.indexOf('stored:1')).toBeGreaterThanOrEqual(0);
 		expect(store.events.indexOf('stored:1')).toBeLessThan(store.events.indexOf('received'));
@@ -74,7 +76,7 @@ describe('relay', () => {
 		const a = open(ROOM, 'alice', 'editor');
 		await synced(a);
 		store.delayMs = 100;
-		a.doc.getText('t').insert(0, 'pending');
+		scratchText(a.doc).insert(0, 'pending');
 		// Wait until the relay has the update in flight, then sync a newcomer.
 		await waitFor(() => harness!.relay.stats().updatesReceived === 1, 'update received');
 		const c = raw(ROOM, query('carol', 'viewer'));
@@ -85,7 +87,7 @@ describe('relay', () => {
 		expect(decoding.readVarUint(first)).toBe(0); // the server's own sync step 1 comes first
 		// Every message carrying document state came only after the write was stored.
 		const doc = new Y.Doc();
-		while (doc.getText('t').toJSON() !== 'pending') {
+		while (scratchText(doc).toJSON() !== 'pending') {
 			const m = decoding.createDecoder(await c.next(MessageType.sync));
 			decoding.readVarUint(m);
 			expect(decoding.readVarUint(m)).not.toBe(0);
@@ -98,17 +100,17 @@ describe('relay', () => {
 		harness = await startRelay();
 		const a = open(ROOM, 'alice', 'editor');
 		await synced(a);
-		a.doc.getText('t').insert(0, 'one');
+		scratchText(a.doc).insert(0, 'one');
 		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
 		const first = open(ROOM, 'bob', 'viewer');
 		const second = open(ROOM, 'carol', 'viewer');
 		await Promise.all([synced(first), synced(second)]);
-		expect(second.doc.getText('t').toJSON()).toBe('one');
-		a.doc.getText('t').insert(3, ' two');
+		expect(scratchText(second.doc).toJSON()).toBe('one');
+		scratchText(a.doc).insert(3, ' two');
 		await waitFor(() => harness!.relay.stats().updatesStored === 2, 'stored');
 		const third = open(ROOM, 'dave', 'viewer');
 		await synced(third);
-		expect(third.doc.getText('t').toJSON()).toBe('one two');
+		expect(scratchText(third.doc).toJSON()).toBe('one two');
 	});
 
 	it('[ACK1] an opted-in connection gets saved after its initial sync and after each durable write', async () => {
@@ -120,7 +122,7 @@ describe('relay', () => {
 		const initial = savedVector(await c.next(MessageType.saved));
 		expect(initial.size).toBe(0);
 		const doc = new Y.Doc();
-		doc.getText('t').insert(0, 'abc');
+		scratchText(doc).insert(0, 'abc');
 		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
 		const after = savedVector(await c.next(MessageType.saved));
 		expect(after.get(doc.clientID)).toBe(3);
@@ -133,7 +135,7 @@ describe('relay', () => {
 		await c.opened();
 		c.send(syncStep1Frame(new Uint8Array([0])));
 		const doc = new Y.Doc();
-		doc.getText('t').insert(0, 'abc');
+		scratchText(doc).insert(0, 'abc');
 		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
 		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
 		// A query round trip proves everything before it was already handled.
@@ -153,10 +155,10 @@ describe('relay', () => {
 		await c.next(MessageType.saved);
 		store.failing = new Error('disk full');
 		const doc = new Y.Doc();
-		doc.getText('t').insert(0, 'keep me');
+		scratchText(doc).insert(0, 'keep me');
 		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
 		await waitFor(() => harness!.relay.stats().storeFailures >= 2, 'two failed attempts');
-		expect(b.doc.getText('t').toJSON()).toBe('');
+		expect(scratchText(b.doc).toJSON()).toBe('');
 		expect(c.received.some((m) => m[0] === MessageType.saved)).toBe(false);
 		store.failing = null;
 		const saved = savedVector(await c.next(MessageType.saved));
@@ -189,14 +191,14 @@ describe('relay', () => {
 		harness = await startRelay({ storage: store, idleUnloadMs: 20 });
 		const a = open(ROOM, 'alice', 'editor');
 		await synced(a);
-		a.doc.getText('t').insert(0, 'persist');
+		scratchText(a.doc).insert(0, 'persist');
 		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
 		a.destroy();
 		await waitFor(() => harness!.relay.stats().documentsLoaded === 0, 'unloaded');
 		expect(store.compactions).toBe(1);
 		const b = open(ROOM, 'bob', 'viewer');
 		await synced(b);
-		expect(b.doc.getText('t').toJSON()).toBe('persist');
+		expect(scratchText(b.doc).toJSON()).toBe('persist');
 		expect(store.loads).toBeGreaterThanOrEqual(2);
 	});
 
@@ -207,7 +209,7 @@ describe('relay', () => {
 		await c.opened();
 		store.delayMs = 30;
 		const doc = new Y.Doc();
-		doc.getText('t').insert(0, 'last words');
+		scratchText(doc).insert(0, 'last words');
 		c.send(updateFrame(Y.encodeStateAsUpdate(doc)));
 		await waitFor(() => harness!.relay.stats().updatesReceived === 1, 'received');
 		await harness.relay.close();

@@ -25,6 +25,7 @@ import {
 	waitFor,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/code`;
 const fixture = JSON.parse(
@@ -58,21 +59,21 @@ describe('robustness', () => {
 		const observer = provider(harness.url, ROOM, 'olga', 'editor');
 		providers.push(observer);
 		await synced(observer);
-		await harness.relay.write(key, null, (doc) => doc.getText('t').insert(0, 'kept'));
+		await harness.relay.write(key, null, (doc) => scratchText(doc, 'code').insert(0, 'kept'));
 		const closes: number[] = [];
 		observer.on('connection-close', (event) => {
 			if (event) closes.push(event.code);
 		});
 		const handle = await harness.relay.open(key);
 		let armed = true;
-		handle.doc.getText('t').observe(() => {
+		scratchText(handle.doc, 'code').observe(() => {
 			if (armed) throw new Error('injected: the doc is damaged');
 		});
 		const mallory = new RawClient(harness.url, ROOM, query('mallory', 'editor'));
 		raws.push(mallory);
 		await mallory.opened();
 		const bad = new Y.Doc();
-		bad.getText('t').insert(0, 'never stored ');
+		scratchText(bad, 'code').insert(0, 'never stored ');
 		mallory.send(updateFrame(Y.encodeStateAsUpdate(bad)));
 		expect(await mallory.closed).toBe(1007);
 		await waitFor(() => closes.includes(1011), 'the other clients told to reconnect');
@@ -82,12 +83,12 @@ describe('robustness', () => {
 		const loaded = await store.loadDoc(ROOM as never);
 		const stored = new Y.Doc();
 		for (const u of loaded.updates) Y.applyUpdate(stored, u.update);
-		expect(stored.getText('t').toJSON()).toBe('kept');
+		expect(scratchText(stored, 'code').toJSON()).toBe('kept');
 		const fresh = provider(harness.url, ROOM, 'carol', 'viewer');
 		providers.push(fresh);
 		await synced(fresh);
-		expect(fresh.doc.getText('t').toJSON()).toBe('kept');
-		await textBecomes(observer.doc, 'kept');
+		expect(scratchText(fresh.doc, 'code').toJSON()).toBe('kept');
+		await textBecomes(observer.doc, 'kept', 'code');
 	});
 
 	it('[RELAY8] a bus update that fails to apply is not dropped: the room closes its sockets (1011) and reloads from storage, which has it', async () => {
@@ -103,17 +104,17 @@ describe('robustness', () => {
 			await synced(reader);
 			const handle = await two.relay.open(key);
 			let armed = true;
-			handle.doc.getText('t').observe(() => {
+			scratchText(handle.doc, 'code').observe(() => {
 				if (armed) throw new Error('injected: the doc is damaged');
 			});
 			const reconnected = new Promise<number>((resolve) =>
 				reader.on('connection-close', (event) => event && resolve(event.code))
 			);
-			await one.relay.write(key, null, (doc) => doc.getText('t').insert(0, 'from one'));
+			await one.relay.write(key, null, (doc) => scratchText(doc, 'code').insert(0, 'from one'));
 			expect(await reconnected).toBe(1011);
 			armed = false;
 			handle.release();
-			await textBecomes(reader.doc, 'from one');
+			await textBecomes(reader.doc, 'from one', 'code');
 		} finally {
 			await two.close();
 		}
@@ -146,7 +147,7 @@ describe('robustness', () => {
 		const fresh = provider(harness.url, ROOM, 'carol', 'viewer');
 		providers.push(fresh);
 		await synced(fresh);
-		expect(fresh.doc.getText('t').toJSON()).toBe(stored.getText('t').toJSON());
-		expect(fresh.doc.getMap('m').toJSON()).toEqual(stored.getMap('m').toJSON());
+		expect(scratchText(fresh.doc, 'code').toJSON()).toBe(scratchText(stored, 'code').toJSON());
+		expect(fresh.doc.getMap('breakpoints').toJSON()).toEqual(stored.getMap('breakpoints').toJSON());
 	});
 });

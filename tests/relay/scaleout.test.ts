@@ -23,6 +23,7 @@ import {
 	type Harness
 } from './helpers.ts';
 import { REDIS_URL, redisAvailable } from './redisAvailable.ts';
+import { scratchText, type WritableDoc } from '../helpers/schemaRoots.ts';
 
 interface Cluster {
 	readonly one: Harness;
@@ -70,12 +71,13 @@ function scaleOutSuite(name: string, makeBus: () => () => Bus): void {
 				const a = open(one, `${WS}/${doc}`, 'alice', 'editor');
 				const b = open(two, `${WS}/${doc}`, 'bob', 'editor');
 				await Promise.all([synced(a), synced(b)]);
-				a.doc.getText('t').insert(0, 'from one ');
-				b.doc.getText('t').insert(0, 'from two ');
+				const kind = doc as WritableDoc;
+				scratchText(a.doc, kind).insert(0, 'from one ');
+				scratchText(b.doc, kind).insert(0, 'from two ');
 				await waitFor(
 					() =>
-						a.doc.getText('t').length === 18 &&
-						a.doc.getText('t').toJSON() === b.doc.getText('t').toJSON(),
+						scratchText(a.doc, kind).length === 18 &&
+						scratchText(a.doc, kind).toJSON() === scratchText(b.doc, kind).toJSON(),
 					'convergence across relays'
 				);
 			}
@@ -162,13 +164,13 @@ describe('lost bus messages', () => {
 		const a = open(one, `${WS}/params`, 'alice', 'editor');
 		const b = open(two, `${WS}/params`, 'bob', 'editor');
 		await Promise.all([synced(a), synced(b)]);
-		a.doc.getText('t').insert(0, 'a');
+		scratchText(a.doc).insert(0, 'a');
 		await textBecomes(b.doc, 'a');
 		lossy.drop = true;
-		a.doc.getText('t').insert(1, 'b');
+		scratchText(a.doc).insert(1, 'b');
 		await waitFor(() => one.relay.stats().updatesStored === 2, 'second update stored');
 		lossy.drop = false;
-		a.doc.getText('t').insert(2, 'c');
+		scratchText(a.doc).insert(2, 'c');
 		await textBecomes(b.doc, 'abc');
 		expect(two.relay.stats().resyncs).toBe(1);
 	});
@@ -186,10 +188,10 @@ describe('lost bus messages', () => {
 		const a = open(one, `${WS}/params`, 'alice', 'editor');
 		const b = open(two, `${WS}/params`, 'bob', 'editor');
 		await Promise.all([synced(a), synced(b)]);
-		a.doc.getText('t').insert(0, 'a');
+		scratchText(a.doc).insert(0, 'a');
 		await textBecomes(b.doc, 'a');
 		lossy.drop = true;
-		a.doc.getText('t').insert(1, 'b');
+		scratchText(a.doc).insert(1, 'b');
 		await waitFor(() => one.relay.stats().updatesStored === 2, 'second update stored');
 		lossy.drop = false;
 		await textBecomes(b.doc, 'ab');
@@ -228,7 +230,7 @@ describe.skipIf(!redisUp)('redis', () => {
 			() => two.relay.stats().resyncs >= 1 && one.relay.stats().resyncs >= 1,
 			'resync after reconnect'
 		);
-		a.doc.getText('t').insert(0, 'after reconnect');
+		scratchText(a.doc).insert(0, 'after reconnect');
 		await textBecomes(b.doc, 'after reconnect');
 	});
 });

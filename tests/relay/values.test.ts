@@ -17,6 +17,7 @@ import {
 	waitFor,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 let harness: Harness | null = null;
 const clients = testClients(() => harness!.url);
@@ -46,8 +47,8 @@ describe('deeply nested values', () => {
 		expect(await attacker.closed).toBe(CloseCode.valueTooDeep);
 
 		// The process and the room are alive: an edit and a presence change still travel.
-		alice.doc.getText('t').insert(0, 'still here');
-		await textBecomes(bob.doc, 'still here');
+		scratchText(alice.doc, 'code').insert(0, 'still here');
+		await textBecomes(bob.doc, 'still here', 'code');
 		alice.awareness.setLocalStateField('cursor', { line: 2 });
 		await waitFor(
 			() =>

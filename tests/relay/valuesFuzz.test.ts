@@ -20,6 +20,7 @@ import {
 	waitFor,
 	type Harness
 } from './helpers.ts';
+import { scratchText } from '../helpers/schemaRoots.ts';
 
 const ROOM = `${WS}/code`;
 let harness: Harness;
@@ -90,7 +91,7 @@ describe('awareness fuzz', () => {
 		const a = clients.open(ROOM, 'alice', 'editor');
 		const b = clients.open(ROOM, 'bob', 'editor');
 		await Promise.all([synced(a), synced(b)]);
-		a.doc.getText('t').insert(0, `after seed ${seed}`);
-		await textBecomes(b.doc, `after seed ${seed}`);
+		scratchText(a.doc, 'code').insert(0, `after seed ${seed}`);
+		await textBecomes(b.doc, `after seed ${seed}`, 'code');
 	});
 });

@@ -30,6 +30,9 @@ export class FakeRelay implements RelayApi {
 	onRoleChange(): () => void {
 		return () => {};
 	}
+	onStored(): () => void {
+		return () => {};
+	}
 	closeWorkspace(): Promise<void> {
 		return Promise.resolve();
 	}

@@ -111,3 +111,11 @@ export interface StartBody {
 
 /** The body of a start on the built-in TensorFlow.js model (the default is the server's sandbox). */
 export const BUILTIN = { runner: 'builtin' } as const;
+
+/** A new API key of the workspace, made by an owner or editor. */
+export async function apiKey(client: ApiClient, workspace: string, name: string): Promise<string> {
+	const reply = await client.post<{ key: string }>(`/api/workspaces/${workspace}/api-keys`, {
+		name
+	});
+	return reply.body.key;
+}

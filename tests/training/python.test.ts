@@ -6,7 +6,7 @@ import type { MetricPoint, RunRecord } from '../../server/protocol/training.ts';
 import { makeTeam, startTestServer, type Team, type TestServer } from '../helpers/server.ts';
 import { withDeadline } from '../helpers/wait.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
-import { runOf, setWorkspace, statusReaches, watchLive } from './helpers.ts';
+import { apiKey, runOf, setWorkspace, statusReaches, watchLive } from './helpers.ts';
 
 const CLIENT = fileURLToPath(new URL('../../clients/python/ensemble_client.py', import.meta.url));
 
@@ -68,16 +68,6 @@ async function firstRun(live: Y.Doc): Promise<RunRecord> {
 	return run;
 }
 
-async function apiKey(): Promise<string> {
-	const reply = await team.owner.post<{ key: string }>(
-		`/api/workspaces/${team.workspace}/api-keys`,
-		{
-			name: 'python'
-		}
-	);
-	return reply.body.key;
-}
-
 describe('the Python client against the real server', () => {
 	it('[KEY3] `run` fetches train.py and the hyperparameters, runs it here and streams its metrics as a run', async () => {
 		const ws = team.workspace;
@@ -88,7 +78,7 @@ describe('the Python client against the real server', () => {
 			{ epochs: 6, learning_rate: 0.05 },
 			{ 'train.py': TRAIN_PY }
 		);
-		const key = await apiKey();
+		const key = await apiKey(team.owner, team.workspace, 'python');
 		const live = await watchLive(server, team.owner, ws);
 		const viewer = await team.add('Pia', 'viewer');
 		const finished = runClient(key, 'run', 'train.py', '--name', 'from python');
@@ -123,7 +113,7 @@ describe('the Python client against the real server', () => {
 	it('[KEY3] a crashing script ends its run failed with the last lines of its output', async () => {
 		const ws = team.workspace;
 		await setWorkspace(server, team.owner, ws, {}, { 'crash.py': CRASH_PY });
-		const key = await apiKey();
+		const key = await apiKey(team.owner, team.workspace, 'python');
 		const live = await watchLive(server, team.owner, ws);
 		const result = await runClient(key, 'run', 'crash.py');
 		expect(result.code).toBe(1);
@@ -138,7 +128,7 @@ describe('the Python client against the real server', () => {
 	});
 
 	it('[KEY2] the CLI reports a revoked key clearly', async () => {
-		const key = await apiKey();
+		const key = await apiKey(team.owner, team.workspace, 'python');
 		const keys = await team.owner.get<{ api_keys: Array<{ id: string }> }>(
 			`/api/workspaces/${team.workspace}/api-keys`
 		);

@@ -3,7 +3,8 @@ import { DEFAULT_HYPERPARAMETERS } from '../../server/protocol/docs.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 import { irisTable, toTrainingData } from '../../server/training/datasets.ts';
 import { parseHyperparameters } from '../../server/training/hyperparameters.ts';
-import { seededRandom, splitIndices } from '../../server/training/model.ts';
+import { seededRandom } from '../../server/protocol/random.ts';
+import { splitIndices } from '../../server/training/model.ts';
 import { startWorker } from '../../server/training/runner.ts';
 import type { WorkerInput } from '../../server/training/workerProtocol.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildChartData } from '../../src/lib/training/chartData.ts';
+import { buildChartData, metricNames } from '../../src/lib/training/chartData.ts';
 import {
 	codeChanges,
 	distinguishingParams,
@@ -21,6 +21,29 @@ const point = (
 });
 
 describe('what the training panel shows', () => {
+	it("[APPRUN4] the chart offers a script's own metrics after the usual four, and merges lines of one step", () => {
+		const a = [point(1, { loss: 1 }), point(1, { penguin_score: 0.25 }), point(2, { zeta: 1 })];
+		const b = [point(1, { val_accuracy: 0.5, accuracy: 0.4 }), point(3, { x: 1 }, 'batch')];
+		expect(metricNames([a, b], 'epoch')).toEqual([
+			'loss',
+			'accuracy',
+			'val_accuracy',
+			'penguin_score',
+			'zeta'
+		]);
+		const chart = buildChartData(
+			[{ id: 'a', name: 'A', dash: null }],
+			new Map([['a', a]]),
+			['loss', 'penguin_score'],
+			'epoch'
+		);
+		expect(chart.xs).toEqual([1, 2]);
+		expect(chart.columns).toEqual([
+			[1, null],
+			[0.25, null]
+		]);
+	});
+
 	it('[TRAIN7] the legend names the hyperparameters that set each run apart', () => {
 		const diff = distinguishingParams([
 			{ id: 'a', params: { learning_rate: 0.01, epochs: 50, seed: 1 } },
@@ -47,11 +70,11 @@ describe('what the training panel shows', () => {
 		).toEqual(['b.py']);
 	});
 
-	it('[TRAIN2] runs of different lengths overlay on one x axis, with gaps as nulls', () => {
+	it('[TRAIN2] [RUNTABLE6] runs of different lengths overlay on one x axis, with gaps as nulls; a color per metric, a dash per run', () => {
 		const chart = buildChartData(
 			[
-				{ id: 'a', name: 'A', color: 'red' },
-				{ id: 'b', name: 'B', color: 'blue' }
+				{ id: 'a', name: 'A', dash: null },
+				{ id: 'b', name: 'B', dash: [10, 5] }
 			],
 			new Map([
 				[
@@ -68,10 +91,11 @@ describe('what the training panel shows', () => {
 			'epoch'
 		);
 		expect(chart.xs).toEqual([1, 2, 3]);
-		expect(chart.series.map((s) => [s.label, s.dashed, s.scale])).toEqual([
-			['A · loss', false, 'loss'],
-			['A · val_loss', true, 'loss'],
-			['B · loss', false, 'loss']
+		// [RUNTABLE6] each metric has its own color; runs differ by dash pattern.
+		expect(chart.series.map((s) => [s.label, s.color, s.dash, s.scale])).toEqual([
+			['A · loss', '#1f77b4', null, 'loss'],
+			['A · val_loss', '#ff7f0e', null, 'loss'],
+			['B · loss', '#1f77b4', [10, 5], 'loss']
 		]);
 		expect(chart.columns).toEqual([
 			[1, 0.5, null],

@@ -141,6 +141,7 @@ export function workspaceRoutes(app: FastifyInstance, ctx: AppContext): void {
 			// Connections first, so nobody keeps writing into a workspace being deleted.
 			await ctx.relay.closeWorkspace(workspace.id);
 			await ctx.compat?.closeWorkspace(workspace.id);
+			await ctx.calls.closeWorkspace(workspace.id);
 			await ctx.storage.deleteWorkspace(workspace.id);
 			ctx.logger.info({ workspace: workspace.id, user: user.id }, 'workspace deleted');
 			return reply.status(204).send(null);

@@ -8,6 +8,7 @@ import { errors } from '../../api/schemas.ts';
 import type { AppContext } from '../../api/context.ts';
 import type { RunId } from '../../protocol/ids.ts';
 import type { TrainingService } from '../service.ts';
+import { DEFAULT_ENTRY } from '../entry.ts';
 import { authorize } from './auth.ts';
 import { AgentName, RunParams, RunSchema, WorkspaceParams } from './schemas.ts';
 
@@ -62,7 +63,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext, service: Trai
 						: null;
 					return {
 						run,
-						entry: run.entry ?? 'train.py',
+						entry: run.entry ?? DEFAULT_ENTRY,
 						files: run.code,
 						hyperparameters: run.params,
 						dataset: dataset

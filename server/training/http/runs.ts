@@ -115,7 +115,9 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 		},
 		async (request) => {
 			const caller = await auth(request, request.params.id, 'start_training');
-			return { run: await service.stop(caller.workspace, request.params.runId as RunId) };
+			return {
+				run: await service.stop(caller.workspace, request.params.runId as RunId, caller.actor)
+			};
 		}
 	);
 
@@ -266,7 +268,15 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 					dataset: Type.Optional(Type.String({ maxLength: 200 })),
 					target: Type.Optional(Type.String({ maxLength: 200 }))
 				}),
-				response: { 201: RunResponse, ...errors(400, 401, 403, 404) }
+				response: {
+					201: Type.Object({
+						run: RunSchema,
+						heartbeat_s: Type.Number({
+							description: 'how often to heartbeat (POST …/heartbeat) while the script runs'
+						})
+					}),
+					...errors(400, 401, 403, 404)
+				}
 			}
 		},
 		async (request, reply) => {
@@ -278,7 +288,7 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 				params: current,
 				code: code ?? {}
 			});
-			return reply.status(201).send({ run });
+			return reply.status(201).send({ run, heartbeat_s: service.heartbeatMs / 1000 });
 		}
 	);
 
@@ -325,13 +335,14 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext, service: Traini
 			schema: {
 				tags,
 				summary:
-					'End a run reported by a script: completed, failed (with its last output lines) or stopped',
+					'End a run reported by a script or agent: completed, failed (with its last output lines), stopped, or interrupted (its agent or script was shut down; an agent run asked to be re-queued is queued again)',
 				params: RunParams,
 				body: Type.Object({
 					status: Type.Union([
 						Type.Literal('completed'),
 						Type.Literal('failed'),
-						Type.Literal('stopped')
+						Type.Literal('stopped'),
+						Type.Literal('interrupted')
 					]),
 					message: Type.Optional(Type.String({ maxLength: 2000 })),
 					output: Type.Optional(Type.Array(Type.String({ maxLength: 10_000 }), { maxItems: 1000 })),

@@ -25,7 +25,15 @@ export const SummarySchema = Type.Object({
 	accuracy: Nullable(Type.Number()),
 	val_loss: Nullable(Type.Number()),
 	val_accuracy: Nullable(Type.Number()),
-	elapsed_ms: Type.Number()
+	elapsed_ms: Type.Number(),
+	best: Type.Optional(
+		Type.Record(Type.String(), Type.Number(), {
+			description: 'best value of each metric (lowest loss, highest otherwise)'
+		})
+	),
+	last: Type.Optional(
+		Type.Record(Type.String(), Type.Number(), { description: 'newest epoch value of each metric' })
+	)
 });
 
 export const RunnerSchema = Type.Union(
@@ -33,6 +41,7 @@ export const RunnerSchema = Type.Union(
 		Type.Literal('builtin'),
 		Type.Literal('server'),
 		Type.Literal('agent'),
+		Type.Literal('any'),
 		Type.Literal('external')
 	],
 	{ description: 'where the run executes' }
@@ -70,7 +79,12 @@ export const RunSchema = Type.Object({
 		Nullable(Type.Object({ lines: Type.Integer(), bytes: Type.Integer(), kept: Type.Integer() }))
 	),
 	requeue: Type.Optional(Type.Boolean()),
-	requeue_of: Type.Optional(Nullable(Type.String()))
+	requeue_of: Type.Optional(Nullable(Type.String())),
+	sweep: Type.Optional(Nullable(Type.String({ description: 'the sweep it belongs to' }))),
+	sweep_index: Type.Optional(
+		Nullable(Type.Integer({ description: 'which configuration of its sweep it runs' }))
+	),
+	stopped_by: Type.Optional(Nullable(Actor))
 });
 
 export const MetricPointSchema = Type.Object({

@@ -92,3 +92,29 @@ export function codeChanges(
 		.filter((f) => before[f] !== after[f])
 		.map((f) => ({ file: f, lines: lineDiff(before[f] ?? '', after[f] ?? '') }));
 }
+
+export type FoldedLine = DiffLine | { readonly kind: 'fold'; readonly count: number };
+
+/** Unchanged runs longer than 2·context + 1 lines fold to a count, keeping `context` lines around changes. */
+export function foldDiff(lines: readonly DiffLine[], context = 3): FoldedLine[] {
+	const out: FoldedLine[] = [];
+	let i = 0;
+	while (i < lines.length) {
+		if (lines[i]?.kind !== 'same') {
+			out.push(lines[i] as DiffLine);
+			i++;
+			continue;
+		}
+		let j = i;
+		while (j < lines.length && lines[j]?.kind === 'same') j++;
+		const keepHead = i === 0 ? 0 : context;
+		const keepTail = j === lines.length ? 0 : context;
+		if (j - i > keepHead + keepTail + 1) {
+			out.push(...lines.slice(i, i + keepHead));
+			out.push({ kind: 'fold', count: j - i - keepHead - keepTail });
+			out.push(...lines.slice(j - keepTail, j));
+		} else out.push(...lines.slice(i, j));
+		i = j;
+	}
+	return out;
+}

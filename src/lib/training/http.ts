@@ -63,11 +63,41 @@ async function call<T>(method: string, path: string, body?: BodyInit | object): 
 
 const base = (ws: string) => `/api/workspaces/${encodeURIComponent(ws)}`;
 
+/** Where a person can ask a run to go (`external` runs come from scripts, not from Start). */
+export type RunnerChoice = 'server' | 'agent' | 'builtin';
+
+export interface Availability {
+	available: boolean;
+	reason: string | null;
+}
+
+/** `GET /runners`: which runners this server offers, and why one is not available. */
+export interface Runners {
+	default: 'server' | 'builtin';
+	server: Availability;
+	builtin: Availability;
+}
+
+export interface StartBody {
+	dataset?: string;
+	target?: string;
+	runner?: RunnerChoice;
+	agent?: string;
+}
+
+export interface StartResult {
+	run: RunRecord;
+	queued: boolean;
+	message: string;
+}
+
 export const trainingApi = {
-	start: (ws: string, body: { dataset?: string; target?: string }) =>
-		call<{ run: RunRecord; queued: boolean; message: string }>('POST', `${base(ws)}/runs`, body),
+	start: (ws: string, body: StartBody) => call<StartResult>('POST', `${base(ws)}/runs`, body),
 	stop: (ws: string, runId: string) =>
 		call<{ run: RunRecord }>('POST', `${base(ws)}/runs/${runId}/stop`),
+	requeue: (ws: string, runId: string) =>
+		call<StartResult>('POST', `${base(ws)}/runs/${runId}/requeue`),
+	runners: (ws: string) => call<Runners>('GET', `${base(ws)}/runners`),
 	annotate: (ws: string, body: { run: string; step: number; metric: string; text: string }) =>
 		call<{ annotation: Annotation }>('POST', `${base(ws)}/annotations`, body),
 	datasets: (ws: string) => call<{ datasets: DatasetInfo[] }>('GET', `${base(ws)}/datasets`),

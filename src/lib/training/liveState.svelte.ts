@@ -3,6 +3,7 @@
 
 import * as Y from 'yjs';
 import { schema } from '$shared/docs.ts';
+import { LiveRuns } from './liveRuns.ts';
 import type { Annotation, MetricPoint, RunRecord, TrainingState } from '$shared/training.ts';
 
 export class LiveTraining {
@@ -10,14 +11,16 @@ export class LiveTraining {
 	training = $state.raw<Partial<TrainingState>>({});
 	annotations = $state.raw<Annotation[]>([]);
 	readonly #runs: Y.Map<Y.Map<unknown>>;
+	readonly #reader: LiveRuns;
 	readonly #training: Y.Map<unknown>;
 	readonly #annotations: Y.Array<Annotation>;
 
 	constructor(live: Y.Doc) {
 		this.#runs = live.getMap<Y.Map<unknown>>(schema.live.runs);
+		this.#reader = new LiveRuns(this.#runs);
 		this.#training = live.getMap<unknown>(schema.live.training);
 		this.#annotations = live.getArray<Annotation>(schema.live.annotations);
-		this.#readRuns();
+		this.#readRuns(undefined);
 		this.#readTraining();
 		this.#readAnnotations();
 		this.#runs.observeDeep(this.#readRuns);
@@ -25,12 +28,8 @@ export class LiveTraining {
 		this.#annotations.observe(this.#readAnnotations);
 	}
 
-	readonly #readRuns = (): void => {
-		const out: RunRecord[] = [];
-		for (const entry of this.#runs.values()) {
-			if (entry instanceof Y.Map) out.push(entry.toJSON() as RunRecord);
-		}
-		this.runs = out.sort((a, b) => b.created_at - a.created_at);
+	readonly #readRuns = (events?: Array<Y.YEvent<Y.AbstractType<unknown>>>): void => {
+		this.runs = this.#reader.read(events);
 	};
 
 	readonly #readTraining = (): void => {
