@@ -152,3 +152,68 @@ test('[SYNC2] a removed member is told why and the app stops reconnecting', asyn
 	await expect(bob.page.getByRole('link', { name: 'Back to your workspaces' })).toBeVisible();
 	await expect(alice.page.getByTestId('user-count')).toHaveText('1 user online');
 });
+
+test('[OFFLINE5] offline is calm: curves and previews seen stay after an offline reload, and what needs the server says so in a sentence', async ({
+	people
+}) => {
+	const { alice, bob, id } = await twoPeople(people);
+	const page = bob.page;
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+
+	// A script reports a run; Bob watches its curve and looks at the data set.
+	const api = alice.page.request;
+	const keyReply = await api.post(`/api/workspaces/${id}/api-keys`, { data: { name: 'script' } });
+	expect(keyReply.status()).toBe(201);
+	const { key } = (await keyReply.json()) as { key: string };
+	const headers = { Authorization: `Bearer ${key}` };
+	const created = await api.post(`/api/workspaces/${id}/external-runs`, {
+		headers,
+		data: { name: 'seen-run', params: { learning_rate: 0.1 }, code: { 'train.py': 'pass\n' } }
+	});
+	expect(created.status()).toBe(201);
+	const run = ((await created.json()) as { run: { id: string } }).run.id;
+	const posted = await api.post(`/api/workspaces/${id}/runs/${run}/metrics`, {
+		headers,
+		data: {
+			points: [0.6, 0.8, 0.9].map((v, e) => ({
+				step: e + 1,
+				epoch: e + 1,
+				values: { loss: 1 - v, val_accuracy: v }
+			}))
+		}
+	});
+	expect(posted.status()).toBe(202);
+	const compare = page.getByRole('checkbox', { name: 'Compare seen-run' });
+	await compare.check();
+	const chart = page.getByTestId('metrics-chart');
+	await expect(chart).toHaveAttribute('data-series', /seen-run · val_accuracy/);
+	await page.getByRole('button', { name: 'Data', exact: true }).click();
+	const preview = page.getByTestId('dataset-preview');
+	await expect(preview.locator('tbody tr').first()).toBeVisible();
+	const previewText = await preview.textContent();
+
+	// Offline, after a reload: the same curve and the same preview, from local copies.
+	await bob.context.setOffline(true);
+	await page.reload();
+	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
+	await expect(chart).toHaveAttribute('data-series', /seen-run · val_accuracy/);
+	await expect(page.getByTestId('offline-note')).toHaveText(
+		/You are offline: training can start \(or stop\) when you are back online\./
+	);
+	await expect(page.getByTestId('start-training')).toBeDisabled();
+
+	await page.getByRole('button', { name: 'Data', exact: true }).click();
+	await expect(preview).toHaveText(previewText ?? '');
+	await expect(page.getByTestId('data-offline')).toContainText('You are offline');
+	await expect(page.getByLabel('Upload a CSV')).toBeDisabled();
+	// Nothing says how the network failed.
+	await expect(page.getByText(/Failed to fetch|TypeError/)).toHaveCount(0);
+	await page.screenshot({ path: 'test-results/screens/offline-data.png' });
+
+	await bob.context.setOffline(false);
+	await expectLive(page);
+	await expect(page.getByTestId('data-offline')).toHaveCount(0);
+	await expect(page.getByLabel('Upload a CSV')).toBeEnabled();
+});

@@ -34,6 +34,12 @@ export function num(value: number | null | undefined, digits = 3): string {
 		: value.toFixed(digits);
 }
 
+/** A hyperparameter as people write it: 0.0333 rather than 0.03333333, 64 as 64. */
+export function paramValue(value: number): string {
+	if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+	return String(Number(value.toPrecision(4)));
+}
+
 export function progress(run: RunRecord): number | null {
 	const { epoch, epochs } = run.summary;
 	return epochs ? Math.min(1, epoch / epochs) : null;

@@ -11,8 +11,10 @@ export type Cell = number | string | null;
 export interface Column {
 	/** Unique and stable: `name`, `param:lr`, `final:loss`, `best:loss`… */
 	readonly key: string;
-	/** What the header says and the filter calls it. */
+	/** What the filter calls it (`started_by`, `learning_rate`, `best_val_loss`). */
 	readonly label: string;
+	/** What the header says: words for the run's own columns, the name for the rest. */
+	readonly heading: string;
 	readonly group: 'run' | 'param' | 'final' | 'best';
 	readonly numeric: boolean;
 	readonly value: (run: RunRecord) => Cell;
@@ -88,11 +90,26 @@ export function paramNames(runs: readonly RunRecord[]): string[] {
 
 export function tableColumns(runs: readonly RunRecord[], now: number): Column[] {
 	const fixed: Column[] = [
-		{ key: 'name', label: 'name', group: 'run', numeric: false, value: (r) => r.name },
-		{ key: 'status', label: 'status', group: 'run', numeric: false, value: (r) => r.status },
+		{
+			key: 'name',
+			label: 'name',
+			heading: 'Name',
+			group: 'run',
+			numeric: false,
+			value: (r) => r.name
+		},
+		{
+			key: 'status',
+			label: 'status',
+			heading: 'Status',
+			group: 'run',
+			numeric: false,
+			value: (r) => r.status
+		},
 		{
 			key: 'started_by',
 			label: 'started_by',
+			heading: 'Started by',
 			group: 'run',
 			numeric: false,
 			value: (r) => r.started_by.name
@@ -100,6 +117,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 		{
 			key: 'created_at',
 			label: 'started',
+			heading: 'Started',
 			group: 'run',
 			numeric: true,
 			value: (r) => r.created_at
@@ -107,6 +125,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 		{
 			key: 'duration',
 			label: 'duration',
+			heading: 'Duration',
 			group: 'run',
 			numeric: true,
 			value: (r) => {
@@ -120,6 +139,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 		return {
 			key: `param:${p}`,
 			label: p,
+			heading: p,
 			group: 'param',
 			numeric,
 			value: (r) => {
@@ -132,6 +152,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 	const finals: Column[] = metrics.map((m) => ({
 		key: `final:${m}`,
 		label: m,
+		heading: m,
 		group: 'final',
 		numeric: true,
 		value: (r) => finalMetric(r, m)
@@ -139,6 +160,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 	const bests: Column[] = metrics.map((m) => ({
 		key: `best:${m}`,
 		label: `best_${m}`,
+		heading: `best ${m}`,
 		group: 'best',
 		numeric: true,
 		value: (r) => bestMetric(r, m)
@@ -147,6 +169,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 		{
 			key: 'dataset',
 			label: 'dataset',
+			heading: 'Data set',
 			group: 'run',
 			numeric: false,
 			value: (r) => r.dataset?.name ?? 'iris'
@@ -154,6 +177,7 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 		{
 			key: 'code',
 			label: 'code',
+			heading: 'Code',
 			group: 'run',
 			numeric: false,
 			value: (r) => codeVersion(r.code) || null
