@@ -333,7 +333,14 @@ function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
 async function runsTableBench(
 	p: Person,
 	count: number
-): Promise<{ runs: number; firstRenderMs: number; sortMs: number; sorts: number[] }> {
+): Promise<{
+	runs: number;
+	firstRenderMs: number;
+	renders: number[];
+	sortMs: number;
+	sorts: number[];
+	scrollMs: number;
+}> {
 	const { workspace } = await api<{ workspace: { id: string } }>(p, 'POST', '/api/workspaces', {
 		name: 'Runs table bench'
 	});
@@ -390,8 +397,9 @@ async function runsTableBench(
 	const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : null;
 	if (cdp) await cdp.send('Profiler.enable');
 	await openWorkspace(page, id);
-	const table = '[data-testid="runs-table"] tbody tr';
-	const shown = Math.min(50, count);
+	// The table draws the rows in view: its box shows 14 at a time.
+	const table = '[data-testid="runs-table"] tbody tr[data-run]';
+	const shown = Math.min(14, count);
 	await withTimeout(
 		'the table with every run',
 		120_000,
@@ -401,31 +409,46 @@ async function runsTableBench(
 			{ timeout: 120_000 }
 		)
 	);
-	// First render: away to Data and back to the Dashboard (the panel's code is loaded).
-	await page.getByRole('button', { name: 'Data', exact: true }).click();
-	await page.waitForSelector(table, { state: 'detached' });
-	if (cdp) await cdp.send('Profiler.start');
-	const firstRenderMs = await withTimeout(
-		'first render',
-		60_000,
-		page.evaluate(
-			({ table, shown }) =>
-				new Promise<number>((resolve) => {
-					const t0 = performance.now();
-					const button = [...document.querySelectorAll('button')].find(
-						(b) => b.textContent?.trim() === 'Dashboard'
-					);
-					button?.click();
-					const check = () => {
-						if (document.querySelectorAll(table).length >= shown)
-							requestAnimationFrame(() => resolve(performance.now() - t0));
-						else requestAnimationFrame(check);
-					};
-					check();
-				}),
-			{ table, shown }
-		)
+	// First render: away to Data and back to the Dashboard (the panel's code is
+	// loaded), 5 times; the median, as one render on 2 shared cores is noisy.
+	const renders: number[] = [];
+	let before = new Map<string, number>();
+	for (let k = 0; k < 5; k++) {
+		await page.getByRole('button', { name: 'Data', exact: true }).click();
+		await page.waitForSelector(table, { state: 'detached' });
+		if (k === 4) {
+			if (cdp) await cdp.send('Profiler.start');
+			before = await renderMetrics(cdp);
+		}
+		renders.push(
+			await withTimeout(
+				'first render',
+				60_000,
+				page.evaluate(
+					({ table, shown }) =>
+						new Promise<number>((resolve) => {
+							const t0 = performance.now();
+							const button = [...document.querySelectorAll('button')].find(
+								(b) => b.textContent?.trim() === 'Dashboard'
+							);
+							button?.click();
+							const check = () => {
+								if (document.querySelectorAll(table).length >= shown)
+									requestAnimationFrame(() => resolve(performance.now() - t0));
+								else requestAnimationFrame(check);
+							};
+							check();
+						}),
+					{ table, shown }
+				)
+			)
+		);
+	}
+	const firstRenderMs = percentile(
+		[...renders].sort((a, b) => a - b),
+		50
 	);
+	await printRenderMetrics(cdp, before, 'first render');
 	await printProfile(cdp, 'first render');
 	if (cdp) await cdp.send('Profiler.start');
 	const sorts: number[] = [];
@@ -458,11 +481,39 @@ async function runsTableBench(
 	}
 	await printProfile(cdp, 'sorts');
 	const sorted = [...sorts].sort((a, b) => a - b);
+	// Scrolling to the end draws the last runs (the table draws the rows in view).
+	const scrollMs = await withTimeout(
+		'scroll to the end',
+		60_000,
+		page.evaluate(
+			(count) =>
+				new Promise<number>((resolve) => {
+					const box = document.querySelector('[data-testid="runs-table"]')?.parentElement;
+					const t0 = performance.now();
+					if (box) box.scrollTop = box.scrollHeight;
+					const check = () => {
+						if (document.querySelector(`tr[aria-rowindex="${count + 1}"]`))
+							requestAnimationFrame(() => resolve(performance.now() - t0));
+						else requestAnimationFrame(check);
+					};
+					check();
+				}),
+			count
+		)
+	);
+	const rowHeights = await page.$$eval(table, (rows) => [
+		...new Set(rows.map((r) => Math.round(r.getBoundingClientRect().height)))
+	]);
+	console.log(
+		`scroll to the end: the last row drawn in ${round(scrollMs)} ms; row heights ${rowHeights.join(', ')} px`
+	);
 	return {
 		runs: count,
 		firstRenderMs: round(firstRenderMs),
+		renders: renders.map((r) => round(r)),
 		sortMs: round(percentile(sorted, 50)),
-		sorts: sorts.map((s) => round(s))
+		sorts: sorts.map((s) => round(s)),
+		scrollMs: round(scrollMs)
 	};
 }
 
@@ -492,6 +543,32 @@ async function printProfile(
 	);
 }
 
+/** The renderer's own totals (CDP Performance.getMetrics): script, style, layout. */
+async function renderMetrics(
+	cdp: import('@playwright/test').CDPSession | null
+): Promise<Map<string, number>> {
+	if (!cdp) return new Map();
+	await cdp.send('Performance.enable');
+	const { metrics } = await cdp.send('Performance.getMetrics');
+	return new Map(metrics.map((m) => [m.name, m.value]));
+}
+
+/** What a step cost in script, style recalculation and layout (BENCH_PROFILE=1). */
+async function printRenderMetrics(
+	cdp: import('@playwright/test').CDPSession | null,
+	before: Map<string, number>,
+	what: string
+): Promise<void> {
+	if (!cdp) return;
+	const after = await renderMetrics(cdp);
+	const names = ['ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration', 'TaskDuration'];
+	const counts = ['RecalcStyleCount', 'LayoutCount', 'Nodes'];
+	const delta = (n: string) => (after.get(n) ?? 0) - (before.get(n) ?? 0);
+	console.log(
+		`${what}: ${names.map((n) => `${n} ${round(delta(n) * 1000)} ms`).join(', ')}; ${counts.map((n) => `${n} +${delta(n)}`).join(', ')}`
+	);
+}
+
 /** `--only=table [--table-runs=1000]`: just the runs table's measurement. */
 async function tableOnly(): Promise<void> {
 	ensureBuild();
@@ -505,7 +582,7 @@ async function tableOnly(): Promise<void> {
 		console.log(
 			table_([
 				[
-					`runs table (${table.runs} runs), first render`,
+					`runs table (${table.runs} runs), first render (median of 5)`,
 					`${table.firstRenderMs} ms`,
 					`< ${GOALS.tableRenderMs} ms`,
 					ok(table.firstRenderMs < GOALS.tableRenderMs)
@@ -518,7 +595,9 @@ async function tableOnly(): Promise<void> {
 				]
 			])
 		);
-		console.log(`sorts: ${table.sorts.join(', ')} ms`);
+		console.log(
+			`first renders: ${table.renders.join(', ')} ms; sorts: ${table.sorts.join(', ')} ms`
+		);
 		mkdirSync(RESULTS, { recursive: true });
 		writeFileSync(join(RESULTS, 'browser-table.json'), `${JSON.stringify(table, null, '\t')}\n`);
 	} finally {

@@ -130,3 +130,52 @@ test('[RUNTABLE1] [RUNTABLE3] [RUNTABLE4] [RUNTABLE5] script and built-in runs i
 	);
 	await expect(alice.page.getByTestId('best-run')).toContainText('Best loss: script-0');
 });
+
+test('[RUNTABLE1] [RUNTABLE8] sixty runs: a screenful is drawn, scrolling reaches the oldest, headers in words, values as written', async ({
+	people
+}) => {
+	const { alice, id } = await twoPeople(people);
+	const api = alice.page.request;
+	const keyReply = await api.post(`/api/workspaces/${id}/api-keys`, { data: { name: 'bulk' } });
+	const { key } = (await keyReply.json()) as { key: string };
+	const headers = { Authorization: `Bearer ${key}` };
+	const COUNT = 60;
+	for (let i = 0; i < COUNT; i++) {
+		const created = await api.post(`/api/workspaces/${id}/external-runs`, {
+			headers,
+			data: {
+				name: `bulk-${String(i).padStart(2, '0')}`,
+				params: { learning_rate: (i + 1) / 30 },
+				code: { 'train.py': 'pass\n' }
+			}
+		});
+		expect(created.status()).toBe(201);
+	}
+	const page = alice.page;
+	await expect(page.getByTestId('runs-count')).toHaveText(`${COUNT} runs`);
+	// Newest first; only the rows in view (and a few more) are drawn.
+	await expect(rows(page).first()).toContainText('bulk-59');
+	const drawn = await page.getByTestId('runs-table').locator('tbody tr[data-run]').count();
+	expect(drawn).toBeGreaterThan(10);
+	expect(drawn).toBeLessThan(COUNT / 2);
+	await expect(page.getByTestId('runs-table')).toHaveAttribute('aria-rowcount', String(COUNT + 1));
+
+	// Headers in words; the filter's name on hover.
+	const startedBy = page.getByRole('button', { name: 'Started by', exact: true });
+	await expect(startedBy).toBeVisible();
+	await expect(startedBy).toHaveAttribute('title', 'filter as started_by');
+	// The oldest run is not drawn until it is scrolled to.
+	await expect(row(page, 'bulk-00')).toHaveCount(0);
+
+	// Scrolling to the end draws the oldest run.
+	await page
+		.getByTestId('runs-table')
+		.evaluate((table) => table.parentElement?.scrollTo({ top: table.scrollHeight }));
+	const oldest = row(page, 'bulk-00');
+	await expect(oldest).toBeVisible();
+	await expect(oldest).toHaveAttribute('aria-rowindex', String(COUNT + 1));
+	// A hyperparameter as written: 1/30 is 0.03333, not 0.0333333333.
+	await expect(oldest.locator('[data-col="param:learning_rate"]')).toHaveText('0.03333');
+	await oldest.scrollIntoViewIfNeeded();
+	await page.screenshot({ path: 'test-results/screens/runs-table-scrolled.png' });
+});

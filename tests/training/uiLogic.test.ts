@@ -6,6 +6,7 @@ import {
 	lineDiff,
 	paramChanges
 } from '../../src/lib/training/diff.ts';
+import { paramValue } from '../../src/lib/training/format.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 
 const point = (
@@ -52,6 +53,22 @@ describe('what the training panel shows', () => {
 		]);
 		expect(diff.get('a')).toEqual(['learning_rate=0.01', 'seed=1']);
 		expect(diff.get('b')).toEqual(['learning_rate=0.1', 'seed=1']);
+	});
+
+	it('[TRAIN7] [RUNTABLE1] hyperparameters show as people write them: four significant digits, integers whole', () => {
+		expect(paramValue(1 / 30)).toBe('0.03333');
+		expect(paramValue(59 / 30)).toBe('1.967');
+		expect(paramValue(0.001)).toBe('0.001');
+		expect(paramValue(64)).toBe('64');
+		expect(paramValue(1e-7)).toBe('1e-7');
+		const diff = distinguishingParams([
+			{ id: 'a', params: { learning_rate: 1 / 30 } },
+			{ id: 'b', params: { learning_rate: 2 / 30 } }
+		]);
+		expect(diff.get('b')).toEqual(['learning_rate=0.06667']);
+		expect(paramChanges({ momentum: 0.9 }, { momentum: 2 / 3 })).toEqual([
+			{ key: 'momentum', before: '0.9', after: '0.6667' }
+		]);
 	});
 
 	it('[TRAIN7] a run detail shows param and code changes from the run before', () => {

@@ -1,7 +1,15 @@
 // How runs differ: the hyperparameters that set each run apart from the others
 // (the chart legend), and a run's changes from the one before it (params and code).
 
+import { paramValue } from './format.ts';
+
 type Params = Readonly<Record<string, number | string | boolean>>;
+
+/** A hyperparameter's value in words: numbers as people write them, — when absent. */
+function show(v: number | string | boolean | undefined): string {
+	if (v === undefined) return '—';
+	return typeof v === 'number' ? paramValue(v) : String(v);
+}
 
 /** For each run, the `key=value` pairs where it differs from at least one other run. */
 export function distinguishingParams(
@@ -11,12 +19,7 @@ export function distinguishingParams(
 	const varying = [...keys]
 		.filter((k) => new Set(runs.map((r) => JSON.stringify(r.params[k]))).size > 1)
 		.sort();
-	return new Map(
-		runs.map((r) => [
-			r.id,
-			varying.map((k) => `${k}=${r.params[k] === undefined ? '—' : String(r.params[k])}`)
-		])
-	);
+	return new Map(runs.map((r) => [r.id, varying.map((k) => `${k}=${show(r.params[k])}`)]));
 }
 
 export interface ParamChange {
@@ -27,7 +30,6 @@ export interface ParamChange {
 
 export function paramChanges(before: Params, after: Params): ParamChange[] {
 	const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-	const show = (v: number | string | boolean | undefined) => (v === undefined ? '—' : String(v));
 	return keys
 		.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
 		.map((k) => ({ key: k, before: show(before[k]), after: show(after[k]) }));

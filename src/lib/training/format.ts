@@ -51,6 +51,8 @@ export function isActive(run: RunRecord): boolean {
 
 /** Where a run runs (once claimed), or what it waits for. */
 export function whereLabel(run: RunRecord): string {
+	// A script's run says whose script in `where`, which its starter already says.
+	if (runnerOf(run) === 'external') return 'from a script';
 	if (run.where) return `on ${run.where}`;
 	switch (runnerOf(run)) {
 		case 'server':
