@@ -7,8 +7,12 @@ export function play(stream: MediaStream | null) {
 	return (node: HTMLMediaElement) => {
 		if (node.srcObject === stream) return;
 		node.srcObject = stream;
-		// Join call was a click, so playing with sound is allowed; a failure is only logged.
+		// Join call was a click, so playing with sound is allowed; a failure is only
+		// logged, and not when the tile went away (its peer left) before it played.
 		if (stream)
-			node.play().catch((err: unknown) => console.warn('ensemble: media did not play', err));
+			node.play().catch((err: unknown) => {
+				if (err instanceof DOMException && err.name === 'AbortError') return;
+				console.warn('ensemble: media did not play', err);
+			});
 	};
 }
