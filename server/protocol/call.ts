@@ -25,6 +25,15 @@ export interface CallState {
 	readonly sharing: boolean;
 }
 
+/** One person in the call from two tabs: muted only if both are, camera or sharing if either is. */
+export function joinCallStates(a: CallState, b: CallState): CallState {
+	return {
+		muted: a.muted && b.muted,
+		camera: a.camera || b.camera,
+		sharing: a.sharing || b.sharing
+	};
+}
+
 export interface CallUser {
 	readonly id: string;
 	readonly name: string;

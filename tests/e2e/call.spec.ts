@@ -54,7 +54,7 @@ function badge(viewer: Person, name: string) {
 	return viewer.page.locator(`[data-testid="call-badge"][data-user="${name}"]`);
 }
 
-test('[APPCALL1][APPCALL2][APPCALL3][APPCALL4][APPCALL5][APPCALL7][APPCALL8] three people talk, mute, share a screen and leave', async ({
+test('[APPCALL1][APPCALL2][APPCALL3][APPCALL4][APPCALL5][APPCALL7][APPCALL8][APPCALL9] three people talk, mute, share a screen and leave', async ({
 	people
 }) => {
 	const alice = await people.add('Alice');
@@ -148,6 +148,13 @@ test('[APPCALL1][APPCALL2][APPCALL3][APPCALL4][APPCALL5][APPCALL7][APPCALL8] thr
 		await expect(viewer.page.getByTestId('call-count')).toHaveText('2 in the call');
 	}
 	await rises(alice, 'Bob', ['framesDecoded', 'audioEnergy']);
+	// APPCALL9: outside the call, Carol still sees who is in it, and Alice muting.
+	await expect(badge(carol, 'Alice')).toHaveAttribute('data-muted', 'false', LONG);
+	await expect(badge(carol, 'Bob')).toBeVisible();
+	await expect(badge(carol, 'Carol')).toHaveCount(0);
+	await alice.page.getByRole('button', { name: 'Mute', exact: true }).click();
+	await expect(badge(carol, 'Alice')).toHaveAttribute('data-muted', 'true', LONG);
+	await expect(badge(bob, 'Alice')).toHaveAttribute('data-muted', 'true', LONG);
 
 	// APPCALL4: a reload leaves too (its socket closes); Bob is gone for Alice.
 	await bob.page.reload();

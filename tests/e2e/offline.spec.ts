@@ -203,6 +203,10 @@ test('[OFFLINE5] offline is calm: curves and previews seen stay after an offline
 		/You are offline: training can start \(or stop\) when you are back online\./
 	);
 	await expect(page.getByTestId('start-training')).toBeDisabled();
+	await expect(page.getByRole('button', { name: 'Join call' })).toBeDisabled();
+	await expect(page.getByTestId('call-offline')).toHaveText(
+		'You are offline: join when you are back.'
+	);
 
 	await page.getByRole('button', { name: 'Data', exact: true }).click();
 	await expect(preview).toHaveText(previewText ?? '');
@@ -216,4 +220,5 @@ test('[OFFLINE5] offline is calm: curves and previews seen stay after an offline
 	await expectLive(page);
 	await expect(page.getByTestId('data-offline')).toHaveCount(0);
 	await expect(page.getByLabel('Upload a CSV')).toBeEnabled();
+	await expect(page.getByRole('button', { name: 'Join call' })).toBeEnabled();
 });

@@ -2,7 +2,7 @@
 // our own controls. It drives a CallEngine (the mesh today) through its events
 // only, so another engine can take its place.
 
-import type { CallUser } from '$shared/call.ts';
+import { joinCallStates, type CallUser } from '$shared/call.ts';
 import { relayUrl } from '../sync/connection.svelte.ts';
 import type { CallEngine, CallState, LocalMedia, PeerStreams, RemotePeer } from './engine.ts';
 import { MeshCall } from './mesh.ts';
@@ -68,17 +68,7 @@ export class CallSession {
 		const map = new Map<string, CallState>();
 		for (const p of this.participants) {
 			const seen = map.get(p.user.id);
-			// A person in the call from two tabs: muted only if all are, sharing if any is.
-			map.set(
-				p.user.id,
-				seen
-					? {
-							muted: seen.muted && p.state.muted,
-							camera: seen.camera || p.state.camera,
-							sharing: seen.sharing || p.state.sharing
-						}
-					: p.state
-			);
+			map.set(p.user.id, seen ? joinCallStates(seen, p.state) : p.state);
 		}
 		return map;
 	});

@@ -4,6 +4,7 @@
 // churn of our own reconnects.
 
 import { VIEWS, type View } from '$shared/docs.ts';
+import { joinCallStates, type CallState } from '$shared/call.ts';
 import { isRole, type Role } from '$shared/roles.ts';
 import type { Awareness } from 'y-protocols/awareness';
 import type { DocConnection } from '../sync/connection.svelte.ts';
@@ -43,6 +44,13 @@ export function stampedUser(state: Record<string, unknown>): StampedUser | null 
 	};
 }
 
+/** The `call` field of a person's presence: in the call (muted, camera, sharing), or null. */
+function toCallState(value: unknown): CallState | null {
+	if (typeof value !== 'object' || value === null) return null;
+	const { muted, camera, sharing } = value as Record<string, unknown>;
+	return { muted: muted === true, camera: camera === true, sharing: sharing === true };
+}
+
 function toView(value: unknown): View {
 	return (VIEWS as readonly unknown[]).includes(value) ? (value as View) : 'dashboard';
 }
@@ -67,6 +75,12 @@ const BASELINE_MS = 0;
 
 export class Presence {
 	people = $state.raw<Person[]>([]);
+	/**
+	 * Who of the others is in the call, by user id, as their presence says: so that
+	 * people outside the call see who is in it (those inside also learn it from the call).
+	 */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole, never mutated
+	calls = $state.raw<ReadonlyMap<string, CallState>>(new Map());
 	private readonly live: DocConnection;
 	private readonly me: () => Person;
 	private readonly events: PresenceEvents;
@@ -161,7 +175,22 @@ export class Presence {
 		}
 		const offline = [...this.gone.values()].map((g) => ({ ...g.person, online: false }));
 		this.people = [this.me(), ...others.values(), ...offline];
+		this.calls = this.callStates();
 	};
+
+	private callStates(): ReadonlyMap<string, CallState> {
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a fresh snapshot each time
+		const out = new Map<string, CallState>();
+		for (const [client, state] of this.awareness.getStates()) {
+			if (client === this.awareness.clientID) continue;
+			const user = stampedUser(state);
+			const call = toCallState(state.call);
+			if (!user || !call) continue;
+			const seen = out.get(user.id);
+			out.set(user.id, seen ? joinCallStates(seen, call) : call);
+		}
+		return out;
+	}
 
 	private dropOff(person: Person): void {
 		const timer = setTimeout(() => {

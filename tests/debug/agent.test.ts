@@ -1,0 +1,116 @@
+// The shared debugger on an agent (DBG12): a run queued for an agent runs under the
+// client's debugger on the agent's machine, which relays to its session over HTTP
+// with the workspace's API key. A shared breakpoint pauses it; the team sees the
+// locals and continues it; the run completes with its metrics. Real server, a real
+// `python3 ensemble_client.py agent` process.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
+import { sessionsMap, type DebugSession } from '../../server/protocol/debug.ts';
+import type { MetricPoint } from '../../server/protocol/training.ts';
+import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
+import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
+import {
+	apiKey,
+	runOf,
+	setWorkspace,
+	statusReaches,
+	watchLive,
+	type StartBody
+} from '../training/helpers.ts';
+
+const CLIENT = fileURLToPath(new URL('../../clients/python/ensemble_client.py', import.meta.url));
+
+const TRAIN = [
+	'import json',
+	'total = 0',
+	'for epoch in range(1, 4):',
+	'    total += epoch',
+	'    print(json.dumps({"epoch": epoch, "score": total}))'
+].join('\n');
+
+let server: TestServer;
+
+beforeAll(async () => {
+	server = await startTestServer({ memory: true });
+});
+
+afterAll(async () => {
+	await server.close();
+});
+
+function sessionOf(doc: Y.Doc, run: string): DebugSession | null {
+	return [...sessionsMap(doc).values()].find((s) => s.run === run) ?? null;
+}
+
+describe('the shared debugger on an agent', () => {
+	it('[DBG12] a run taken by an agent pauses at a shared breakpoint; a teammate sees the locals and continues it; it completes', async () => {
+		const team = await makeTeam(server);
+		const ws = team.workspace;
+		const bob = await team.add('Bob', 'editor');
+		await setWorkspace(server, team.owner, ws, { epochs: 3 }, { 'train.py': TRAIN });
+		const bp = await team.owner.post<{ id: string }>(`/api/workspaces/${ws}/debug/breakpoints`, {
+			file: 'train.py',
+			line: 5,
+			condition: 'epoch == 2'
+		});
+		expect(bp.status, JSON.stringify(bp.body)).toBe(201);
+		const key = await apiKey(team.owner, ws, 'gpu box');
+		const live = await watchLive(server, team.owner, ws);
+		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
+			runner: 'agent',
+			agent: 'gpu-1'
+		});
+		expect(start.status, JSON.stringify(start.body)).toBe(202);
+		const run = start.body.run.id;
+
+		const agent = spawn(
+			'python3',
+			[CLIENT, '--url', server.url, '--workspace', ws, '--key', key, 'agent', '--name', 'gpu-1'],
+			{ stdio: ['ignore', 'pipe', 'pipe'] }
+		);
+		let stderr = '';
+		agent.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		const exited = new Promise((resolve) => agent.on('close', resolve));
+		try {
+			await docReaches(
+				live.doc,
+				(d) => sessionOf(d, run)?.status === 'paused',
+				'the agent’s run paused',
+				60_000
+			);
+			const paused = sessionOf(live.doc, run)!;
+			expect(paused.via).toBe('agent');
+			expect(paused.paused).toMatchObject({ file: 'train.py', line: 5, reason: 'breakpoint' });
+			expect(paused.paused?.stack[0]?.locals ?? []).toEqual(
+				expect.arrayContaining([
+					expect.objectContaining({ name: 'epoch', value: '2' }),
+					expect.objectContaining({ name: 'total', value: '3' })
+				])
+			);
+			expect(runOf(live.doc, run)?.status).toBe('running');
+
+			// Bob, an editor, continues it; the breakpoint's condition is not met again.
+			const go = await bob.client.post(
+				`/api/workspaces/${ws}/debug/sessions/${paused.id}/commands`,
+				{ command: 'continue' }
+			);
+			expect(go.status, JSON.stringify(go.body)).toBeLessThan(300);
+			await statusReaches(live, run, 'completed', 60_000);
+			const metrics = await connectPeer(server, team.owner, ws, `run/${run}`);
+			await synced(metrics);
+			const points = metrics.doc.getArray<MetricPoint>('metrics').toArray();
+			expect(points.map((p) => p.values.score)).toEqual([1, 3, 6]);
+			metrics.destroy();
+		} catch (err) {
+			console.log(`[DBG12] agent stderr:\n${stderr}`);
+			throw err;
+		} finally {
+			agent.kill('SIGTERM');
+			await exited;
+			live.destroy();
+		}
+	}, 150_000);
+});
