@@ -7,8 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
-import { sessionsMap, type DebugSession } from '../../server/protocol/debug.ts';
+import { sessionOf, TRAIN } from './fixtures.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
@@ -23,14 +22,6 @@ import {
 
 const CLIENT = fileURLToPath(new URL('../../clients/python/ensemble_client.py', import.meta.url));
 
-const TRAIN = [
-	'import json',
-	'total = 0',
-	'for epoch in range(1, 4):',
-	'    total += epoch',
-	'    print(json.dumps({"epoch": epoch, "score": total}))'
-].join('\n');
-
 let server: TestServer;
 
 beforeAll(async () => {
@@ -40,10 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await server.close();
 });
-
-function sessionOf(doc: Y.Doc, run: string): DebugSession | null {
-	return [...sessionsMap(doc).values()].find((s) => s.run === run) ?? null;
-}
 
 describe('the shared debugger on an agent', () => {
 	it('[DBG12] a run taken by an agent pauses at a shared breakpoint; a teammate sees the locals and continues it; it completes', async () => {

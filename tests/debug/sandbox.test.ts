@@ -5,8 +5,8 @@
 // completes with its metrics. Real server, real bubblewrap, real python3.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
-import { breakpointsMap, sessionsMap, type DebugSession } from '../../server/protocol/debug.ts';
+import { breakpointsMap } from '../../server/protocol/debug.ts';
+import { sessionOf, TRAIN } from './fixtures.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
@@ -33,18 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await server.close();
 });
-
-const TRAIN = [
-	'import json',
-	'total = 0',
-	'for epoch in range(1, 4):',
-	'    total += epoch',
-	'    print(json.dumps({"epoch": epoch, "score": total}))'
-].join('\n');
-
-function sessionOf(doc: Y.Doc, run: string): DebugSession | null {
-	return [...sessionsMap(doc).values()].find((s) => s.run === run) ?? null;
-}
 
 describe('the shared debugger on the sandbox', () => {
 	it('[DBG11] a run started on the server pauses at a shared breakpoint, is evaluated and continued, and completes with its metrics', async () => {
