@@ -6,6 +6,7 @@ import {
 	lineDiff,
 	paramChanges
 } from '../../src/lib/training/diff.ts';
+import { dashboardViewOf, sameView } from '../../src/lib/training/follow.ts';
 import { paramValue } from '../../src/lib/training/format.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 
@@ -53,6 +54,26 @@ describe('what the training panel shows', () => {
 		]);
 		expect(diff.get('a')).toEqual(['learning_rate=0.01', 'seed=1']);
 		expect(diff.get('b')).toEqual(['learning_rate=0.1', 'seed=1']);
+	});
+
+	it('[APPDBG5] a followed person’s Dashboard view is read from their presence, and nonsense is dropped', () => {
+		expect(
+			dashboardViewOf({ dashboard: { zoom: { min: 2, max: 9.5 }, picked: ['r1', 'r2'] } })
+		).toEqual({ zoom: { min: 2, max: 9.5 }, picked: ['r1', 'r2'] });
+		// Another browser's word: a reversed or infinite range, ids that are not strings.
+		expect(dashboardViewOf({ dashboard: { zoom: { min: 9, max: 2 }, picked: [1, 2] } })).toEqual({
+			zoom: null,
+			picked: null
+		});
+		expect(dashboardViewOf({ dashboard: { zoom: { min: 0, max: Infinity }, picked: [] } })).toEqual(
+			{ zoom: null, picked: null }
+		);
+		expect(dashboardViewOf({ dashboard: 'zoomed' })).toBeNull();
+		expect(dashboardViewOf({})).toBeNull();
+		const many = Array.from({ length: 500 }, (_, i) => `r${i}`);
+		expect(dashboardViewOf({ dashboard: { picked: many } })?.picked).toHaveLength(200);
+		expect(sameView({ zoom: null, picked: ['a'] }, { zoom: null, picked: ['a'] })).toBe(true);
+		expect(sameView({ zoom: null, picked: ['a'] }, null)).toBe(false);
 	});
 
 	it('[TRAIN7] [RUNTABLE1] hyperparameters show as people write them: four significant digits, integers whole', () => {
