@@ -7,18 +7,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionOf, TRAIN } from './fixtures.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
-import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
-import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
-import {
-	apiKey,
-	runOf,
-	setWorkspace,
-	statusReaches,
-	watchLive,
-	type StartBody
-} from '../training/helpers.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { connectPeer, synced } from '../helpers/yjs.ts';
+import { apiKey, runOf, statusReaches } from '../training/helpers.ts';
+import { debugWorkspace, pausedSession, startRun } from './fixtures.ts';
 
 const CLIENT = fileURLToPath(new URL('../../clients/python/ensemble_client.py', import.meta.url));
 
@@ -34,24 +27,11 @@ afterAll(async () => {
 
 describe('the shared debugger on an agent', () => {
 	it('[DBG12] a run taken by an agent pauses at a shared breakpoint; a teammate sees the locals and continues it; it completes', async () => {
-		const team = await makeTeam(server);
-		const ws = team.workspace;
+		const w = await debugWorkspace(server, { line: 5, condition: 'epoch == 2' });
+		const { team, ws, live } = w;
 		const bob = await team.add('Bob', 'editor');
-		await setWorkspace(server, team.owner, ws, { epochs: 3 }, { 'train.py': TRAIN });
-		const bp = await team.owner.post<{ id: string }>(`/api/workspaces/${ws}/debug/breakpoints`, {
-			file: 'train.py',
-			line: 5,
-			condition: 'epoch == 2'
-		});
-		expect(bp.status, JSON.stringify(bp.body)).toBe(201);
 		const key = await apiKey(team.owner, ws, 'gpu box');
-		const live = await watchLive(server, team.owner, ws);
-		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
-			runner: 'agent',
-			agent: 'gpu-1'
-		});
-		expect(start.status, JSON.stringify(start.body)).toBe(202);
-		const run = start.body.run.id;
+		const run = await startRun(w, { runner: 'agent', agent: 'gpu-1' });
 
 		const agent = spawn(
 			'python3',
@@ -62,13 +42,7 @@ describe('the shared debugger on an agent', () => {
 		agent.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 		const exited = new Promise((resolve) => agent.on('close', resolve));
 		try {
-			await docReaches(
-				live.doc,
-				(d) => sessionOf(d, run)?.status === 'paused',
-				'the agent’s run paused',
-				60_000
-			);
-			const paused = sessionOf(live.doc, run)!;
+			const paused = await pausedSession(w, run);
 			expect(paused.via).toBe('agent');
 			expect(paused.paused).toMatchObject({ file: 'train.py', line: 5, reason: 'breakpoint' });
 			expect(paused.paused?.stack[0]?.locals ?? []).toEqual(

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breakpointsMap } from '../../server/protocol/debug.ts';
-import { sessionOf, TRAIN } from './fixtures.ts';
+import { debugWorkspace, pausedSession, sessionOf, startRun } from './fixtures.ts';
 import type { MetricPoint } from '../../server/protocol/training.ts';
 import { makeTeam, startTestServer, type TestServer } from '../helpers/server.ts';
 import { connectPeer, docReaches, synced } from '../helpers/yjs.ts';
@@ -36,28 +36,11 @@ afterAll(async () => {
 
 describe('the shared debugger on the sandbox', () => {
 	it('[DBG11] a run started on the server pauses at a shared breakpoint, is evaluated and continued, and completes with its metrics', async () => {
-		const team = await makeTeam(server);
-		const ws = team.workspace;
+		const w = await debugWorkspace(server, { line: 5, condition: 'epoch >= 2' });
+		const { team, ws, live } = w;
 		const viewer = await team.add('Vera', 'viewer');
-		await setWorkspace(server, team.owner, ws, { epochs: 3 }, { 'train.py': TRAIN });
-		const bp = await team.owner.post<{ id: string; line: number }>(
-			`/api/workspaces/${ws}/debug/breakpoints`,
-			{ file: 'train.py', line: 5, condition: 'epoch >= 2' }
-		);
-		expect(bp.status, JSON.stringify(bp.body)).toBe(201);
-		const live = await watchLive(server, team.owner, ws);
-		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
-			runner: 'server'
-		});
-		expect(start.status, JSON.stringify(start.body)).toBeLessThan(300);
-		const run = start.body.run.id;
-		await docReaches(
-			live.doc,
-			(d) => sessionOf(d, run)?.status === 'paused',
-			'the sandboxed run paused',
-			60_000
-		);
-		const paused = sessionOf(live.doc, run)!;
+		const run = await startRun(w, { runner: 'server' });
+		const paused = await pausedSession(w, run);
 		expect(paused.via).toBe('sandbox');
 		expect(paused.paused).toMatchObject({ file: 'train.py', line: 5, reason: 'breakpoint' });
 		expect(paused.paused?.breakpoint?.by.name).toBe('Olivia');
@@ -85,9 +68,7 @@ describe('the shared debugger on the sandbox', () => {
 		expect(sessionOf(live.doc, run)?.results.at(-1)?.by.name).toBe('Olivia');
 
 		// Cleared while paused, then continued: the run goes on to the end.
-		const cleared = await team.owner.delete(
-			`/api/workspaces/${ws}/debug/breakpoints/${bp.body.id}`
-		);
+		const cleared = await team.owner.delete(`/api/workspaces/${ws}/debug/breakpoints/${w.bp}`);
 		expect(cleared.status).toBe(204);
 		const go = await team.owner.post(commands, { command: 'continue' });
 		expect(go.status, JSON.stringify(go.body)).toBeLessThan(300);
@@ -107,21 +88,10 @@ describe('the shared debugger on the sandbox', () => {
 	}, 150_000);
 
 	it('[DBG6] [DBG11] Stop from the debugger ends a paused sandboxed run stopped, naming who stopped it', async () => {
-		const team = await makeTeam(server);
-		const ws = team.workspace;
-		await setWorkspace(server, team.owner, ws, { epochs: 3 }, { 'train.py': TRAIN });
-		const bp = await team.owner.post(`/api/workspaces/${ws}/debug/breakpoints`, {
-			file: 'train.py',
-			line: 4
-		});
-		expect(bp.status).toBe(201);
-		const live = await watchLive(server, team.owner, ws);
-		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
-			runner: 'server'
-		});
-		const run = start.body.run.id;
-		await docReaches(live.doc, (d) => sessionOf(d, run)?.status === 'paused', 'paused', 60_000);
-		const id = sessionOf(live.doc, run)!.id;
+		const w = await debugWorkspace(server, { line: 4 });
+		const { team, ws, live } = w;
+		const run = await startRun(w, { runner: 'server' });
+		const { id } = await pausedSession(w, run);
 		const stop = await team.owner.post(`/api/workspaces/${ws}/debug/sessions/${id}/commands`, {
 			command: 'stop'
 		});
@@ -165,20 +135,10 @@ describe('a sandboxed script that dies while paused', () => {
 	});
 
 	it('[DBG3] [DBG11] is marked gone with its last pause and a note; the breakpoint stays', async () => {
-		const team = await makeTeam(short);
-		const ws = team.workspace;
-		await setWorkspace(short, team.owner, ws, { epochs: 3 }, { 'train.py': TRAIN });
-		const bp = await team.owner.post<{ id: string }>(`/api/workspaces/${ws}/debug/breakpoints`, {
-			file: 'train.py',
-			line: 4
-		});
-		expect(bp.status).toBe(201);
-		const live = await watchLive(short, team.owner, ws);
-		const start = await team.owner.post<StartBody>(`/api/workspaces/${ws}/runs`, {
-			runner: 'server'
-		});
-		const run = start.body.run.id;
-		await docReaches(live.doc, (d) => sessionOf(d, run)?.status === 'paused', 'paused', 60_000);
+		const w = await debugWorkspace(short, { line: 4 });
+		const { team, ws, live } = w;
+		const run = await startRun(w, { runner: 'server' });
+		await pausedSession(w, run);
 		// Nobody continues: the wall-time limit kills the paused process.
 		await docReaches(live.doc, (d) => sessionOf(d, run)?.status === 'gone', 'gone', 60_000);
 		const gone = sessionOf(live.doc, run)!;
@@ -188,7 +148,7 @@ describe('a sandboxed script that dies while paused', () => {
 		expect(runOf(live.doc, run)?.message).toMatch(/wall-time limit/);
 		const code = await connectPeer(short, team.owner, ws, 'code');
 		await synced(code);
-		expect(breakpointsMap(code.doc).has(bp.body.id)).toBe(true);
+		expect(breakpointsMap(code.doc).has(w.bp)).toBe(true);
 		code.destroy();
 		live.destroy();
 	}, 120_000);
