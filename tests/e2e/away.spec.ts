@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { test, expect, twoPeople } from './fixtures.ts';
 
-const EVIDENCE = '/work/evidence/13';
+const EVIDENCE = 'test-results/screens';
 
 test('[APPAWAY1] back from offline, Alice reads what Bob changed meanwhile and which of her offline changes were replaced', async ({
 	people

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { test, expect, twoPeople, openCode, editorText, type Person } from './fixtures.ts';
 
-const EVIDENCE = '/work/evidence/13';
+const EVIDENCE = 'test-results/screens';
 
 async function setField(p: Person, key: string, value: string): Promise<void> {
 	const field = p.page.getByLabel(key, { exact: true });

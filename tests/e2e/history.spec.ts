@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { test, expect, twoPeople } from './fixtures.ts';
 
-const EVIDENCE = '/work/evidence/13';
+const EVIDENCE = 'test-results/screens';
 
 test('[APPHIST1] the Activity tab shows the other person’s change live, in words; History shows then vs now and restores', async ({
 	people
