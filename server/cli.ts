@@ -47,7 +47,7 @@ async function readPassword(fromStdin: boolean): Promise<{ password: string; gen
 	const password = Buffer.concat(chunks)
 		.toString('utf8')
 		.replace(/\r?\n$/, '');
-	const problem = passwordProblem(password);
+	const problem = await passwordProblem(password);
 	if (problem) throw new UsageError(problem);
 	return { password, generated: false };
 }

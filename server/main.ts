@@ -12,7 +12,6 @@ import type { Storage } from './storage/types.ts';
 import { createStorage } from './storage/index.ts';
 import { MemoryStorage } from './storage/memory.ts';
 import { MemoryBus, type Bus } from './relay/bus.ts';
-import { RedisBus } from './relay/redisBus.ts';
 import { Relay } from './relay/relay.ts';
 import type { RelayApi } from './relay/api.ts';
 import { CompatServer } from './compat/index.ts';
@@ -117,6 +116,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 	const readiness: Readiness = { draining: false, checks: [] };
 	let bus: Bus;
 	if (config.redisUrl) {
+		// ioredis is loaded only when it is used: one process without Redis starts lighter.
+		const { RedisBus } = await import('./relay/redisBus.ts');
 		const redisBus = new RedisBus({ url: config.redisUrl, logger: logger.child({ part: 'bus' }) });
 		readiness.checks.push({ name: 'redis', check: () => redisBus.healthy() });
 		bus = redisBus;

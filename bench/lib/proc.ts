@@ -2,7 +2,7 @@
 // host.ts) and load generators (load/worker.ts), both talking over IPC.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostReply, ServerKind, ServerSample } from '../servers/types.ts';
@@ -10,6 +10,18 @@ import type { Job, WorkerMessage } from '../load/jobs.ts';
 
 const HOST = join(import.meta.dirname, '../servers/host.ts');
 const WORKER = join(import.meta.dirname, '../load/worker.ts');
+
+/**
+ * The Node flags `npm start` gives the server (package.json), so that Ensemble
+ * runs here as operators run it; the peers run with Node's defaults, as theirs do.
+ */
+function ensembleNodeFlags(): string[] {
+	const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+		scripts: { start: string };
+	};
+	const flags = /\bnode((?: --[\w-]+(?:=\S+)?)*) server\/main\.ts/.exec(pkg.scripts.start)?.[1];
+	return flags?.trim().split(' ').filter(Boolean) ?? [];
+}
 
 export interface ServerOptions {
 	/** Reuse a data directory (cold load restarts); otherwise a fresh temp one. */
@@ -42,7 +54,11 @@ export async function startServer(
 ): Promise<ServerHandle> {
 	const dataDir = options.dataDir ?? makeDataDir();
 	const ownDir = options.dataDir === undefined;
-	const execArgv = ['--expose-gc', '--max-old-space-size=4096'];
+	const execArgv = [
+		'--expose-gc',
+		'--max-old-space-size=4096',
+		...(kind === 'ensemble' ? ensembleNodeFlags() : [])
+	];
 	const profDir = options.cpuProfDir;
 	let profiles = 0;
 	const child = fork(HOST, [kind, dataDir, options.store ? '1' : '0'], {

@@ -39,6 +39,8 @@ export const memoryScenario: Scenario = {
 		const metrics: Metrics = {};
 		const server = await startServer(kind, { cpuProfDir: config.cpuProfDir ?? undefined });
 		try {
+			// Before any account or room exists: what the process holds for itself.
+			metrics['idle server RSS after start MB'] = (await server.sample(true)).rss / KB / KB;
 			const [room] = await prepareRooms(server, 1);
 			if (!room) throw new Error('no room');
 			const empty = await server.sample(true);

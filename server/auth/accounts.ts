@@ -1,7 +1,6 @@
 // Creating accounts and checking passwords: shared by the HTTP API and the
 // `ensemble` command, so both apply the same rules.
 
-import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Clock } from '../runtime.ts';
 import type { Storage, User } from '../storage/types.ts';
 import { newId, type UserId } from '../protocol/ids.ts';
@@ -19,23 +18,26 @@ export function normalizeEmail(email: string): string {
  * (zxcvbn-ts's ranked list of about 49,000) and passwords made of one repeated
  * character or only whitespace are refused too.
  */
-export function passwordProblem(password: string): string | null {
+export async function passwordProblem(password: string): Promise<string | null> {
 	if (password.length < MIN_PASSWORD_LENGTH) {
 		return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
 	}
 	if (password.trim() === '') return 'The password cannot be only spaces.';
 	if (/^(.)\1*$/su.test(password))
 		return 'The password cannot be one character repeated; choose a longer phrase.';
-	if (isCommonPassword(password))
+	if (await isCommonPassword(password))
 		return 'The password is one of the most common passwords, which are guessed first; choose another.';
 	return null;
 }
 
-let common: ReadonlySet<string> | null = null;
+// The list (about 3 MB of heap) is loaded with the first password checked, not at start.
+let common: Promise<ReadonlySet<string>> | null = null;
 
-function isCommonPassword(password: string): boolean {
-	common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
-	return common.has(password.trim().toLowerCase());
+async function isCommonPassword(password: string): Promise<boolean> {
+	common ??= import('@zxcvbn-ts/language-common').then(
+		({ dictionary }) => new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()))
+	);
+	return (await common).has(password.trim().toLowerCase());
 }
 
 export async function createAccount(
@@ -43,7 +45,7 @@ export async function createAccount(
 	clock: Clock,
 	input: { name: string; email: string; password: string }
 ): Promise<{ ok: true; user: User } | { ok: false; problem: AccountProblem; message: string }> {
-	const weak = passwordProblem(input.password);
+	const weak = await passwordProblem(input.password);
 	if (weak) return { ok: false, problem: 'weak_password', message: weak };
 	const email = normalizeEmail(input.email);
 	if (await storage.getUserByEmail(email)) {

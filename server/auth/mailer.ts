@@ -2,7 +2,7 @@
 // or when sending fails, the invitation link is returned to be copied; a
 // failure is logged, never hidden.
 
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../runtime.ts';
 
 export interface InvitationMail {
@@ -27,11 +27,16 @@ export const noMailer: Mailer = {
 
 export function createMailer(smtpUrl: string | null, from: string, logger: Logger): Mailer {
 	if (!smtpUrl) return noMailer;
-	const transport: Transporter = createTransport(smtpUrl);
+	// nodemailer (about 3 MB of heap) is loaded with the first invitation, not at start.
+	let transport: Promise<Transporter> | null = null;
+	let opened: Transporter | null = null;
 	return {
 		async sendInvitation(mail) {
 			try {
-				await transport.sendMail({
+				transport ??= import('nodemailer').then((m) => (opened = m.createTransport(smtpUrl)));
+				await (
+					await transport
+				).sendMail({
 					from,
 					to: mail.to,
 					subject: `${mail.inviterName} invited you to "${mail.workspaceName}" on Ensemble`,
@@ -53,7 +58,7 @@ export function createMailer(smtpUrl: string | null, from: string, logger: Logge
 			}
 		},
 		close() {
-			transport.close();
+			opened?.close();
 		}
 	};
 }

@@ -29,7 +29,7 @@ import {
 import type { RelayLimits } from './limits.ts';
 import { Presence } from './presence.ts';
 import type { MutableStats } from './stats.ts';
-import { applyStoredDoc } from './stored.ts';
+import { applyStoredDoc, storedPieces } from './stored.ts';
 import { checkParents, checkRoots, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
 
 /** Transaction origins whose updates are already durable (not stored again). */
@@ -79,11 +79,15 @@ export interface RoomDeps {
 }
 
 const MAX_RETRY_MS = 5000;
+/** A cold-loaded doc nobody has asked about is built this long after its load (RELAY9). */
+const COLD_BUILD_MS = 1000;
+/** Stored pieces handed to a new client as they are; more are merged into one first. */
+const SEPARATE_PIECES = 8;
 /** Updates with missing dependencies in a row before the sender is closed (PENDING1). */
 const MAX_RESYNC_ASKS = 20;
 
 export class Room implements ConnectionHost, DocBusRoom {
-	readonly doc = new Y.Doc({ gc: true });
+	readonly #doc = new Y.Doc({ gc: true });
 	readonly presence: Presence;
 	readonly conns = new Set<Connection>();
 	readonly deps: RoomDeps;
@@ -99,7 +103,15 @@ export class Room implements ConnectionHost, DocBusRoom {
 	#retryMs: number;
 	readonly #syncWaiters: SyncWaiter[] = [];
 	#ackWaiters = new Set<Connection>();
-	#fullSync: Uint8Array | null = null;
+	#fullSync: Uint8Array[] | null = null;
+	/**
+	 * A cold load's stored pieces, not applied to the doc yet (RELAY9): the first
+	 * clients are answered from them, and the doc is built right after.
+	 */
+	#unapplied: Uint8Array[] | null = null;
+	#buildTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Connections still owed the server's sync step 1 (sent once the doc is built). */
+	readonly #stepOneOwed = new Set<Connection>();
 	/** Consecutive updates per connection that depended on changes this doc lacks (PENDING1). */
 	readonly #resyncAsks = new Map<Connection, number>();
 	/** Storage failed or stalled on this room's last write (DURABLE1). */
@@ -109,26 +121,65 @@ export class Room implements ConnectionHost, DocBusRoom {
 	constructor(deps: RoomDeps) {
 		this.deps = deps;
 		this.#retryMs = deps.limits.storeRetryMs;
-		this.presence = new Presence(this.doc, {
+		this.presence = new Presence(this.#doc, {
 			tickMs: deps.limits.awarenessTickMs,
 			renewalTickMs: deps.limits.awarenessRenewalMs,
 			logger: deps.logger,
 			connections: () => this.conns,
 			publish: (update) => deps.publishAwareness(update)
 		});
-		this.doc.on('update', (update: Uint8Array, origin: unknown) =>
+		this.#doc.on('update', (update: Uint8Array, origin: unknown) =>
 			this.#onDocUpdate(update, origin)
 		);
 	}
 
+	/** The document, built from storage first if a cold load has not built it yet. */
+	get doc(): Y.Doc {
+		if (this.#unapplied) this.#build();
+		return this.#doc;
+	}
+
 	load(loaded: LoadedDoc): void {
-		applyStoredDoc(
-			this.doc,
+		this.logLength = loaded.updates.length;
+		const pieces = storedPieces(
 			loaded,
 			{ logger: this.deps.logger, room: this.deps.name },
-			LOAD_ORIGIN
+			SEPARATE_PIECES
 		);
-		this.logLength = loaded.updates.length;
+		if (pieces.length === 0) return;
+		// What storage holds is already the answer to a new client: its pieces as
+		// updates, the last as the sync step 2 that says "synced", in one socket
+		// write. No decoding into the doc and encoding the doc again first: the doc
+		// is built once that first answer has gone out (for the `saved` and sync
+		// step 1 that follow it), when something else needs it, or after
+		// COLD_BUILD_MS at the latest.
+		this.#unapplied = pieces;
+		this.#fullSync = pieces.map((p, i) =>
+			i === pieces.length - 1 ? syncStep2Frame(p) : updateFrame(p)
+		);
+		this.#buildTimer = setTimeout(() => this.#build(), COLD_BUILD_MS);
+		this.#buildTimer.unref?.();
+	}
+
+	#build(): void {
+		if (this.#buildTimer) clearTimeout(this.#buildTimer);
+		this.#buildTimer = null;
+		const pieces = this.#unapplied;
+		if (!pieces) return;
+		this.#unapplied = null;
+		try {
+			this.#doc.transact(() => {
+				for (const piece of pieces) Y.applyUpdate(this.#doc, piece, LOAD_ORIGIN);
+			}, LOAD_ORIGIN);
+		} catch (err) {
+			this.#stepOneOwed.clear();
+			this.#break('the stored document failed to apply', err);
+			return;
+		}
+		if (this.#stepOneOwed.size === 0) return;
+		const stepOne = syncStep1Frame(Y.encodeStateVector(this.#doc));
+		for (const conn of this.#stepOneOwed) conn.send(stepOne);
+		this.#stepOneOwed.clear();
 	}
 
 	/** Nothing applied here is waiting to be stored. */
@@ -147,7 +198,8 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	addConnection(conn: Connection): void {
 		this.conns.add(conn);
-		conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+		if (this.#unapplied) this.#stepOneOwed.add(conn);
+		else conn.send(syncStep1Frame(Y.encodeStateVector(this.#doc)));
 		if (this.#notStoring && conn.options.ack) conn.send(storageFrame(false));
 		this.presence.sendAll(conn);
 		conn.attach(this);
@@ -228,6 +280,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	onClose(conn: Connection): void {
 		this.conns.delete(conn);
+		this.#stepOneOwed.delete(conn);
 		this.#resyncAsks.delete(conn);
 		this.#ackWaiters.delete(conn);
 		this.presence.removeConnection(conn);
@@ -310,7 +363,11 @@ export class Room implements ConnectionHost, DocBusRoom {
 			p.done?.reject(new Error('document unloaded before it was stored'));
 		this.#discard(0);
 		this.presence.destroy();
-		this.doc.destroy();
+		this.#unapplied = null;
+		if (this.#buildTimer) clearTimeout(this.#buildTimer);
+		this.#buildTimer = null;
+		this.#stepOneOwed.clear();
+		this.#doc.destroy();
 	}
 
 	broadcast(frame: Uint8Array, except: Connection | null): void {
@@ -322,16 +379,17 @@ export class Room implements ConnectionHost, DocBusRoom {
 	 * client: the whole document) is kept until the doc changes, so that clients
 	 * loading a big document one after another cost one encoding, not one each.
 	 */
-	#syncReply(stateVector: Uint8Array): Uint8Array {
+	#syncReply(stateVector: Uint8Array): Uint8Array[] {
 		const empty = stateVector.length === 1 && stateVector[0] === 0;
-		if (!empty) return syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector));
-		this.#fullSync ??= syncStep2Frame(Y.encodeStateAsUpdate(this.doc));
+		if (!empty) return [syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector))];
+		this.#fullSync ??= [syncStep2Frame(Y.encodeStateAsUpdate(this.doc))];
 		return this.#fullSync;
 	}
 
 	#onDocUpdate(update: Uint8Array, origin: unknown): void {
-		this.#fullSync = null;
+		// Building the doc from what storage holds changes nothing anyone was sent.
 		if (origin === LOAD_ORIGIN) return;
+		this.#fullSync = null;
 		if (this.broken) {
 			// A damaged doc's output never reaches storage or anyone (RELAY8).
 			this.deps.logger.warn({ room: this.deps.name }, 'dropped a change to a damaged document');
@@ -452,9 +510,9 @@ export class Room implements ConnectionHost, DocBusRoom {
 	async #write(): Promise<void> {
 		const batch = this.#pending;
 		this.#pending = [];
-		let syncs: Array<SyncWaiter & { frame: Uint8Array }>;
+		let syncs: Array<SyncWaiter & { frames: Uint8Array[] }>;
 		try {
-			syncs = this.#syncWaiters.map((w) => ({ ...w, frame: this.#syncReply(w.stateVector) }));
+			syncs = this.#syncWaiters.map((w) => ({ ...w, frames: this.#syncReply(w.stateVector) }));
 		} catch (err) {
 			// The batch is still stored (it came from clean transactions); nobody gets a reply.
 			this.#break('encoding a sync reply failed', err);
@@ -510,7 +568,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 		this.#relayBatch(batch);
 		const saved = stateVector && savedFrame(stateVector);
 		for (const s of syncs) {
-			s.conn.send(s.frame);
+			s.conn.sendFrames(s.frames);
 			if (saved && s.conn.options.ack) s.conn.send(saved);
 		}
 		if (saved) for (const conn of acks) conn.send(saved);
@@ -554,15 +612,17 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	#answerSync(conn: Connection, stateVector: Uint8Array): void {
 		if (conn.closed || this.broken) return;
-		let reply: Uint8Array;
+		let reply: Uint8Array[];
 		try {
 			reply = this.#syncReply(stateVector);
 		} catch (err) {
 			this.#break('encoding a sync reply failed', err);
 			return;
 		}
-		conn.send(reply);
+		conn.sendFrames(reply);
+		// After the answer has gone out: these need the doc (a cold one is built now).
 		if (conn.options.ack) conn.send(savedFrame(Y.encodeStateVector(this.doc)));
+		if (this.#stepOneOwed.delete(conn)) conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
 	}
 
 	#sendAcks(stateVector: Uint8Array): void {

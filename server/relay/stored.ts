@@ -28,6 +28,21 @@ export function applyStoredDoc(
 	}, origin);
 }
 
+/**
+ * What storage holds for a document, ready to hand to a client: the snapshot
+ * and the updates after it, in order, each checked by `loadable`; merged into
+ * one (Yjs `mergeUpdates`, no doc built) when there are more than `separate`.
+ */
+export function storedPieces(
+	loaded: LoadedDoc,
+	context: { readonly logger: Logger; readonly room: RoomName },
+	separate: number
+): Uint8Array[] {
+	const pieces = loaded.updates.map((u) => loadable(u.update, `seq ${u.seq}`, context));
+	if (loaded.snapshot) pieces.unshift(loadable(loaded.snapshot, 'snapshot', context));
+	return pieces.length > separate ? [Y.mergeUpdates(pieces)] : pieces;
+}
+
 function loadable(
 	update: Uint8Array,
 	where: string,

@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Logger } from '../runtime.ts';
 import type { EnsembleStorage, StorageOptions } from './common.ts';
-import { PostgresStorage } from './postgres.ts';
 import { SqliteStorage } from './sqlite.ts';
 import { SQLITE_FILE } from './sqliteBackup.ts';
 
@@ -22,6 +21,8 @@ export interface CreateStorageOptions extends StorageOptions {
 
 export async function createStorage(options: CreateStorageOptions): Promise<EnsembleStorage> {
 	if (options.databaseUrl) {
+		// pg is loaded only when it is used: a SQLite server starts lighter.
+		const { PostgresStorage } = await import('./postgres.ts');
 		const store = await PostgresStorage.open({
 			connectionString: options.databaseUrl,
 			schema: options.schema,

@@ -8,6 +8,7 @@ import { MessageType } from '../../server/protocol/messages.ts';
 import type { UserId } from '../../server/protocol/ids.ts';
 import {
 	WS,
+	W2,
 	query,
 	startRelay,
 	testClients,
@@ -200,6 +201,104 @@ describe('relay', () => {
 		await synced(b);
 		expect(scratchText(b.doc).toJSON()).toBe('persist');
 		expect(store.loads).toBeGreaterThanOrEqual(2);
+	});
+
+	it('[RELAY9] a document stored in one piece answers a new client with the stored bytes, then builds its doc', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store, idleUnloadMs: 20 });
+		const a = open(ROOM, 'alice', 'editor');
+		await synced(a);
+		scratchText(a.doc).insert(0, 'stored once');
+		await waitFor(() => harness!.relay.stats().updatesStored === 1, 'stored');
+		a.destroy();
+		await waitFor(() => harness!.relay.stats().documentsLoaded === 0, 'unloaded');
+		const stored = await store.inner.loadDoc(ROOM as never);
+		expect(stored.updates).toEqual([]);
+		const snapshot = stored.snapshot!;
+
+		const c = raw(ROOM, query('carol', 'viewer', true));
+		await c.opened();
+		c.send(syncStep1Frame(Y.encodeStateVector(new Y.Doc())));
+		// The answer comes first, and it is what storage holds, byte for byte.
+		const answer = decoding.createDecoder(await c.next(MessageType.sync));
+		decoding.readVarUint(answer);
+		expect(decoding.readVarUint(answer)).toBe(1);
+		expect(decoding.readVarUint8Array(answer)).toEqual(snapshot);
+		const expected = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(snapshot));
+		expect(savedVector(await c.next(MessageType.saved))).toEqual(expected);
+		// Then the server's own sync step 1, with the same state vector.
+		const stepOne = decoding.createDecoder(await c.next(MessageType.sync));
+		decoding.readVarUint(stepOne);
+		expect(decoding.readVarUint(stepOne)).toBe(0);
+		expect(Y.decodeStateVector(decoding.readVarUint8Array(stepOne))).toEqual(expected);
+
+		// Writes carry on from the stored state.
+		const b = open(ROOM, 'bob', 'editor');
+		await synced(b);
+		expect(scratchText(b.doc).toJSON()).toBe('stored once');
+		scratchText(b.doc).insert(11, ', then more');
+		const d = open(ROOM, 'dave', 'viewer');
+		await textBecomes(d.doc, 'stored once, then more');
+	});
+
+	it('[RELAY9] a stored log is answered as it is stored: a few updates one by one, many merged into one', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		const rooms = { [ROOM]: 3, [`${W2}/params`]: 12 };
+		const stored = new Map<string, Uint8Array[]>();
+		for (const [room, count] of Object.entries(rooms)) {
+			const writer = new Y.Doc();
+			const updates: Uint8Array[] = [];
+			writer.on('update', (u: Uint8Array) => updates.push(u));
+			for (let i = 0; i < count; i++)
+				scratchText(writer).insert(scratchText(writer).length, `${i} `);
+			stored.set(room, updates);
+			await store.inner.appendUpdates(
+				updates.map((update) => ({ room: room as never, update, author: null, at: 0 }))
+			);
+		}
+		harness = await startRelay({ storage: store });
+		const answer = async (room: string): Promise<Array<[number, Uint8Array]>> => {
+			const c = raw(room, query('carol', 'viewer'));
+			await c.opened();
+			c.send(syncStep1Frame(Y.encodeStateVector(new Y.Doc())));
+			const messages: Array<[number, Uint8Array]> = [];
+			for (;;) {
+				const m = decoding.createDecoder(await c.next(MessageType.sync));
+				decoding.readVarUint(m);
+				const step = decoding.readVarUint(m);
+				if (step === 0) continue; // the server's own sync step 1
+				messages.push([step, decoding.readVarUint8Array(m)]);
+				if (step === 1) return messages;
+			}
+		};
+		const few = await answer(ROOM);
+		expect(few.map(([step]) => step)).toEqual([2, 2, 1]);
+		expect(few.map(([, bytes]) => bytes)).toEqual(stored.get(ROOM));
+		const many = await answer(`${W2}/params`);
+		expect(many.map(([step]) => step)).toEqual([1]);
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, many[0]![1]);
+		expect(scratchText(doc).toJSON()).toBe(Array.from({ length: 12 }, (_, i) => `${i} `).join(''));
+		const b = open(`${W2}/params`, 'bob', 'viewer');
+		await textBecomes(b.doc, scratchText(doc).toJSON());
+	});
+
+	it('[RELAY9] a server-side write to a cold document builds the doc from storage first', async () => {
+		const store = new RecordingStore(new MemoryStorage());
+		harness = await startRelay({ storage: store, idleUnloadMs: 20 });
+		const key = { workspace: WS, doc: 'params' as const };
+		await harness.relay.write(key, 'trainer' as UserId, (doc) =>
+			doc.getMap('hyperparameters').set('epochs', 7)
+		);
+		await waitFor(() => harness!.relay.stats().documentsLoaded === 0, 'unloaded');
+		await harness.relay.write(key, 'trainer' as UserId, (doc) => {
+			// Inside the same turn as the load: the doc already holds what was stored.
+			expect(doc.getMap('hyperparameters').get('epochs')).toBe(7);
+			doc.getMap('hyperparameters').set('batch_size', 32);
+		});
+		const b = open(ROOM, 'bob', 'viewer');
+		await synced(b);
+		expect(b.doc.getMap('hyperparameters').toJSON()).toEqual({ epochs: 7, batch_size: 32 });
 	});
 
 	it('[RELAY7] close() stores what is pending and closes every socket with 1012', async () => {
