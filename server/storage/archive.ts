@@ -27,8 +27,21 @@ export interface SqlStep {
 
 export type SqlPlan<T> = Generator<SqlStep, T, Row[]>;
 
+/**
+ * How a plan runs: `read` outside a transaction; `durable` in one that is on
+ * disk when it resolves; `derived` in one without a sync of its own, for what
+ * can be derived again from durable rows (HIST9): it reaches the disk with the
+ * next durable commit, or is lost whole in a crash and derived again.
+ */
+export type SqlMode = 'read' | 'durable' | 'derived';
+
 export interface SqlDriver {
-	run<T>(plan: SqlPlan<T>, transaction: boolean): Promise<T>;
+	run<T>(plan: SqlPlan<T>, mode: SqlMode): Promise<T>;
+	/**
+	 * Runs `advancePlan` where the store's update commits run when that is
+	 * elsewhere (SQLite's writer thread); null: run it here, `derived`.
+	 */
+	advance?(step: HistoryAdvance): Promise<boolean> | null;
 }
 
 /** `?` → `$1`, `$2`… (the statements here have no `?` inside literals). */
@@ -74,7 +87,7 @@ function* upsertActivity(entries: readonly ActivityRecord[]): SqlPlan<void> {
 	}
 }
 
-function* advancePlan(step: HistoryAdvance): SqlPlan<boolean> {
+export function* advancePlan(step: HistoryAdvance): SqlPlan<boolean> {
 	const moved = yield* one(
 		`INSERT INTO history_cursors (room, workspace, seq) VALUES (?, ?, ?)
 		 ON CONFLICT (room) DO UPDATE SET seq = excluded.seq WHERE history_cursors.seq = ?
@@ -153,7 +166,7 @@ export class SqlArchive implements ArchiveStore {
 				toSeq,
 				limit
 			),
-			false
+			'read'
 		);
 		return found.map((r) => ({
 			seq: Number(r.seq),
@@ -170,7 +183,7 @@ export class SqlArchive implements ArchiveStore {
 				room,
 				at
 			),
-			false
+			'read'
 		);
 		return found[0] ? Number(found[0].seq) : 0;
 	}
@@ -182,7 +195,7 @@ export class SqlArchive implements ArchiveStore {
 				room,
 				seq
 			),
-			false
+			'read'
 		);
 		const row = found[0];
 		return row ? { room, seq: Number(row.seq), at: Number(row.at), state: blob(row.state) } : null;
@@ -191,21 +204,21 @@ export class SqlArchive implements ArchiveStore {
 	async cursor(room: RoomName): Promise<number> {
 		const found = await this.#db.run(
 			one('SELECT seq FROM history_cursors WHERE room = ?', room),
-			false
+			'read'
 		);
 		return found[0] ? Number(found[0].seq) : 0;
 	}
 
 	advance(step: HistoryAdvance): Promise<boolean> {
-		return this.#db.run(advancePlan(step), true);
+		return this.#db.advance?.(step) ?? this.#db.run(advancePlan(step), 'derived');
 	}
 
 	addActivity(entries: readonly ActivityRecord[]): Promise<void> {
-		return this.#db.run(upsertActivity(entries), true);
+		return this.#db.run(upsertActivity(entries), 'durable');
 	}
 
 	listActivity(workspace: WorkspaceId, query: ActivityQuery): Promise<ActivityRecord[]> {
-		return this.#db.run(listPlan(workspace, query), false);
+		return this.#db.run(listPlan(workspace, query), 'read');
 	}
 
 	async mergeable(
@@ -220,7 +233,7 @@ export class SqlArchive implements ArchiveStore {
 				mergeKey,
 				since
 			),
-			false
+			'read'
 		);
 		return found[0] ? activity(found[0]) : null;
 	}

@@ -22,7 +22,13 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
-import { numberPlaceholders, SqlArchive, type SqlPlan, type SqlValue } from './archive.ts';
+import {
+	numberPlaceholders,
+	SqlArchive,
+	type SqlMode,
+	type SqlPlan,
+	type SqlValue
+} from './archive.ts';
 import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL, toPostgres } from './migrations.ts';
 import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
@@ -93,12 +99,16 @@ export class PostgresStorage implements EnsembleStorage {
 	readonly #logger: Logger;
 	#closed = false;
 	readonly archive = new SqlArchive({
-		run: <T>(plan: SqlPlan<T>, transaction: boolean): Promise<T> =>
-			transaction
-				? this.#transaction((client) => runPlan(client, plan))
-				: runPlan(
+		run: <T>(plan: SqlPlan<T>, mode: SqlMode): Promise<T> =>
+			mode === 'read'
+				? runPlan(
 						{ query: async (sql, params) => ({ rows: await this.#query(sql, params) }) },
 						plan
+					)
+				: this.#transaction(
+						(client) => runPlan(client, plan),
+						// What can be derived again commits without waiting for the WAL flush (HIST9).
+						mode === 'durable' ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off'
 					)
 	});
 

@@ -24,12 +24,19 @@ import {
 	type StorageOptions
 } from './common.ts';
 import { GroupCommitter } from './groupCommit.ts';
-import { SqlArchive, type SqlPlan } from './archive.ts';
+import { SqlArchive, type SqlMode, type SqlPlan } from './archive.ts';
 import { pickClaim } from './common.ts';
 import * as rows from './rows.ts';
-import { migrateSqlite, openSqlite, SqliteCommitter } from './sqliteConnection.ts';
+import {
+	migrateSqlite,
+	openSqlite,
+	runPlanSync,
+	SqliteCommitter,
+	sqliteTransaction
+} from './sqliteConnection.ts';
 import type { WriterReply, WriterRequest } from './sqliteWriter.ts';
 import type {
+	HistoryAdvance,
 	ActiveRun,
 	ApiKey,
 	ClaimQuery,
@@ -73,7 +80,7 @@ export class SqliteStorage implements EnsembleStorage {
 	readonly #worker: Worker | null = null;
 	readonly #outstanding = new Map<
 		number,
-		{ resolve: (seqs: number[]) => void; reject: (error: Error) => void }
+		{ resolve: (reply: WriterReply) => void; reject: (error: Error) => void }
 	>();
 	#nextId = 1;
 	#writerFailed: Error | null = null;
@@ -81,8 +88,11 @@ export class SqliteStorage implements EnsembleStorage {
 	#closePromise: Promise<void> | null = null;
 	#closed = false;
 	readonly archive = new SqlArchive({
-		run: async <T>(plan: SqlPlan<T>, transaction: boolean): Promise<T> =>
-			transaction ? this.#transaction(() => this.#runPlan(plan)) : this.#runPlan(plan)
+		run: async <T>(plan: SqlPlan<T>, mode: SqlMode): Promise<T> =>
+			mode === 'read'
+				? this.#runPlan(plan)
+				: this.#transaction(() => this.#runPlan(plan), mode === 'durable'),
+		advance: (step) => (this.#worker ? this.#advanceInWorker(step) : null)
 	});
 
 	constructor(options: SqliteStorageOptions) {
@@ -130,9 +140,9 @@ export class SqliteStorage implements EnsembleStorage {
 			if (!pending) return;
 			this.#outstanding.delete(reply.id);
 			if (this.#outstanding.size === 0) worker.unref();
-			if ('seqs' in reply) pending.resolve(reply.seqs);
-			else
+			if ('error' in reply)
 				pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+			else pending.resolve(reply);
 		});
 		const fail = (error: Error) => {
 			this.#writerFailed = error;
@@ -147,22 +157,35 @@ export class SqliteStorage implements EnsembleStorage {
 		return worker;
 	}
 
-	#commitInWorker(records: readonly UpdateRecord[]): Promise<number[]> {
+	async #commitInWorker(records: readonly UpdateRecord[]): Promise<number[]> {
+		const failure = this.#committer.takeInjectedFailure();
+		const reply = await this.#ask((id) => ({
+			id,
+			records,
+			...(failure ? { fail: failure.message } : {})
+		}));
+		if (!('seqs' in reply)) throw new Error('the writer thread answered a commit without seqs');
+		return reply.seqs;
+	}
+
+	/** The summariser's transaction, on the writer thread beside the commits (HIST9). */
+	async #advanceInWorker(step: HistoryAdvance): Promise<boolean> {
+		if (this.#closing) throw new Error('storage is closed');
+		const reply = await this.#ask((id) => ({ id, advance: step }));
+		if (!('moved' in reply)) throw new Error('the writer thread answered an advance without moved');
+		return reply.moved;
+	}
+
+	#ask(request: (id: number) => WriterRequest): Promise<WriterReply> {
 		const worker = this.#worker;
 		if (!worker || this.#writerFailed) {
 			return Promise.reject(this.#writerFailed ?? new Error('no writer thread'));
 		}
-		const failure = this.#committer.takeInjectedFailure();
 		const id = this.#nextId++;
-		return new Promise<number[]>((resolve, reject) => {
+		return new Promise<WriterReply>((resolve, reject) => {
 			this.#outstanding.set(id, { resolve, reject });
 			worker.ref();
-			const request: WriterRequest = {
-				id,
-				records,
-				...(failure ? { fail: failure.message } : {})
-			};
-			worker.postMessage(request);
+			worker.postMessage(request(id));
 		});
 	}
 
@@ -196,10 +219,7 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 	#runPlan<T>(plan: SqlPlan<T>): T {
 		if (this.#closed) throw new Error('storage is closed');
-		for (let step = plan.next([]); ;) {
-			if (step.done) return step.value;
-			step = plan.next(this.#all(step.value.sql, ...step.value.params));
-		}
+		return runPlanSync(plan, (sql, params) => this.#all(sql, ...params));
 	}
 	/** A read transaction: one snapshot even while the writer thread commits. */
 	#read<T>(fn: () => T): T {
@@ -212,17 +232,9 @@ export class SqliteStorage implements EnsembleStorage {
 		}
 	}
 
-	#transaction<T>(fn: () => T): T {
+	#transaction<T>(fn: () => T, durable = true): T {
 		if (this.#closed) throw new Error('storage is closed');
-		this.db.exec('BEGIN IMMEDIATE');
-		try {
-			const result = fn();
-			this.db.exec('COMMIT');
-			return result;
-		} catch (error) {
-			this.db.exec('ROLLBACK');
-			throw error;
-		}
+		return sqliteTransaction(this.db, fn, durable);
 	}
 
 	async appendUpdates(records: readonly UpdateRecord[]): Promise<number[]> {

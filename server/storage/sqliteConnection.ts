@@ -1,12 +1,13 @@
 // SQLite connections: their settings, the migrations, and the group-commit
 // transaction shared by the main thread (writer: 'inline') and the writer thread.
 
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { RoomName } from '../protocol/docs.ts';
 import type { Clock } from '../runtime.ts';
 import { workspaceOfRoom } from './common.ts';
 import { checkNotNewer, MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.ts';
 import type { UpdateRecord } from './types.ts';
+import type { SqlPlan } from './archive.ts';
 
 /** Opens a connection with the durability settings every connection to the file must share. */
 export function openSqlite(path: string): DatabaseSync {
@@ -74,6 +75,40 @@ export class SqliteCommitter {
 			this.#db.exec('ROLLBACK');
 			throw error;
 		}
+	}
+}
+
+/** Runs a plan's statements on `prepare`'s connection, feeding each one's rows back. */
+export function runPlanSync<T>(
+	plan: SqlPlan<T>,
+	all: (sql: string, params: readonly SQLInputValue[]) => Record<string, unknown>[]
+): T {
+	for (let step = plan.next([]); ;) {
+		if (step.done) return step.value;
+		step = plan.next(all(step.value.sql, step.value.params as SQLInputValue[]));
+	}
+}
+
+/**
+ * Runs `fn` in one IMMEDIATE transaction. Not `durable`: its COMMIT does not sync
+ * (synchronous = NORMAL for it, back to FULL after; WAL keeps the order of
+ * commits): it reaches the disk with the next durable commit, or a crash drops
+ * it whole (HIST9).
+ */
+export function sqliteTransaction<T>(db: DatabaseSync, fn: () => T, durable = true): T {
+	if (!durable) db.exec('PRAGMA synchronous = NORMAL');
+	try {
+		db.exec('BEGIN IMMEDIATE');
+		try {
+			const result = fn();
+			db.exec('COMMIT');
+			return result;
+		} catch (error) {
+			db.exec('ROLLBACK');
+			throw error;
+		}
+	} finally {
+		if (!durable) db.exec('PRAGMA synchronous = FULL');
 	}
 }
 
