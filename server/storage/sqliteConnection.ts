@@ -85,7 +85,7 @@ export function runPlanSync<T>(
 ): T {
 	for (let step = plan.next([]); ;) {
 		if (step.done) return step.value;
-		step = plan.next(all(step.value.sql, step.value.params as SQLInputValue[]));
+		step = plan.next(all(step.value.sql, step.value.params));
 	}
 }
 

@@ -26,7 +26,7 @@ interface Backend {
 	readonly name: string;
 	open(): Promise<{
 		storage: EnsembleStorage;
-		forget(sql: string, workspace: string): Promise<void>;
+		forget: (sql: string, workspace: string) => Promise<void>;
 	}>;
 }
 
@@ -59,7 +59,7 @@ if (reason === null) {
 			cleanups.push(() => setup.cleanup());
 			return {
 				storage: setup.storage,
-				async forget(sql, workspace) {
+				forget: async (sql, workspace) => {
 					const client = new pg.Client({ connectionString: DATABASE_URL });
 					await client.connect();
 					try {
