@@ -1,4 +1,4 @@
-// The goals of issues 7 and 8, reported as ratios (≥ 1 meets the goal).
+// The goals of issues 7, 8 and 18, reported as ratios (≥ 1 meets the goal).
 
 import type { ServerKind } from '../servers/types.ts';
 import type { Goal, Summary } from './report.ts';
@@ -27,6 +27,47 @@ export function goals(summaries: readonly Summary[]): Goal[] {
 		text: 'fan-out: ≥ 3× Hocuspocus’s readers at p99 ≤ 50 ms',
 		measured: `${fmt(e)} vs ${fmt(readers('hocuspocus'))}`,
 		ratio: e / readers('hocuspocus') / 3
+	});
+	rows.push({
+		text: 'fan-out: most readers at p99 ≤ 50 ms ≥ 500 (issue 18)',
+		measured: fmt(e),
+		ratio: e / 500
+	});
+	const perEdit = median(
+		summaries,
+		'fanout',
+		'N=500: server CPU µs per delivered edit',
+		'ensemble'
+	);
+	rows.push({
+		text: 'fan-out: server CPU per delivered edit at N = 500 ≤ 8 µs (issue 18)',
+		measured: `${fmt(perEdit)} µs`,
+		ratio: 8 / perEdit
+	});
+	const rooms = median(summaries, 'rooms', 'most rooms with p99 ≤ 100 ms', 'ensemble');
+	rows.push({
+		text: 'many rooms: most rooms at p99 ≤ 100 ms ≥ 300 (issue 18)',
+		measured: fmt(rooms),
+		ratio: rooms / 300
+	});
+	for (const trace of ['sveltecomponent', 'automerge-paper']) {
+		const metric = `${trace} max rate: server CPU µs/op`;
+		const own = median(summaries, 'replay', metric, 'ensemble');
+		const peer = Math.min(
+			median(summaries, 'replay', metric, 'ywebsocket'),
+			median(summaries, 'replay', metric, 'hocuspocus')
+		);
+		rows.push({
+			text: `replay ${trace}: server CPU per update at max rate ≤ 2× the better peer (issue 18)`,
+			measured: `${fmt(own)} vs ${fmt(peer)} µs (${fmt(own / peer)}×)`,
+			ratio: (2 * peer) / own
+		});
+	}
+	const idle = median(summaries, 'memory', 'idle server RSS after start MB', 'ensemble');
+	rows.push({
+		text: 'idle server RSS after start ≤ 120 MiB (issue 18)',
+		measured: `${fmt(idle)} MiB`,
+		ratio: 120 / idle
 	});
 	const cold = median(summaries, 'coldload', 'connect → synced ms', 'ensemble');
 	const floor = median(summaries, 'coldload', 'in-process floor (decode + encode) ms', 'ensemble');
