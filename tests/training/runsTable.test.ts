@@ -103,6 +103,18 @@ describe('[RUNTABLE2] columns', () => {
 		expect(col('param:optimizer')?.numeric).toBe(false);
 	});
 
+	test('[RUNTABLE9] found once per state of the runs: the same runs give the same columns, changed runs their own', () => {
+		const again = tableColumns(runs, 20_000);
+		expect(again.map((c) => c.key)).toEqual(columns.map((c) => c.key));
+		// The time of each call still counts (a running run's duration).
+		expect(again.find((c) => c.key === 'duration')?.value(run('x', { ended_at: null }))).toBe(19);
+		const changed = [...runs, run('e', { params: { momentum: 0.9, optimizer: 3 } })];
+		const keys = tableColumns(changed, 10_000);
+		expect(keys.find((c) => c.key === 'param:momentum')?.numeric).toBe(true);
+		expect(keys.find((c) => c.key === 'param:optimizer')?.numeric).toBe(false);
+		expect(columns.some((c) => c.key === 'param:momentum')).toBe(false);
+	});
+
 	test('the code version is the same for the same files and differs when a file changes', () => {
 		expect(codeVersion({ 'a.py': 'x' })).toBe(codeVersion({ 'a.py': 'x' }));
 		expect(codeVersion({ 'a.py': 'x' })).not.toBe(codeVersion({ 'a.py': 'y' }));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildChartData, metricNames } from '../../src/lib/training/chartData.ts';
+import {
+	buildChartData,
+	keptSeries,
+	metricNames,
+	seriesKey
+} from '../../src/lib/training/chartData.ts';
 import {
 	codeChanges,
 	distinguishingParams,
@@ -140,5 +145,39 @@ describe('what the training panel shows', () => {
 			[2, null, null],
 			[0.8, null, 0.2]
 		]);
+	});
+
+	it("[RUNTABLE9] as runs' points arrive the chart keeps the series it has and adds the rest after them", () => {
+		const runs = [
+			{ id: 'a', name: 'A', dash: null },
+			{ id: 'b', name: 'B', dash: [10, 5] }
+		];
+		const keys = (points: Map<string, MetricPoint[]>, metrics = ['loss', 'val_loss']) =>
+			buildChartData(runs, points, metrics, 'epoch').series.map(seriesKey);
+		const none = keys(new Map());
+		const onlyB = keys(new Map([['b', [point(1, { loss: 0.8 })]]]));
+		const both = keys(
+			new Map([
+				['a', [point(1, { loss: 1, val_loss: 2 })]],
+				['b', [point(1, { loss: 0.8 })]]
+			])
+		);
+		expect(none).toEqual([]);
+		expect(keptSeries(none, onlyB)).toBe(0);
+		// A's series come first: B's goes and comes back after them.
+		expect(both).toHaveLength(3);
+		expect(keptSeries(onlyB, both)).toBe(0);
+		expect(keptSeries(both, both)).toBe(3);
+		// A metric hidden: the series before it stay.
+		const lossOnly = keys(
+			new Map([
+				['a', [point(1, { loss: 1, val_loss: 2 })]],
+				['b', [point(1, { loss: 0.8 })]]
+			]),
+			['loss']
+		);
+		expect(keptSeries(both, lossOnly)).toBe(1);
+		// Another color or dash is another series.
+		expect(keptSeries(both, [...both.slice(0, 2), both[2]!.replace('10,5', '2,4')])).toBe(2);
 	});
 });

@@ -23,6 +23,10 @@ export function openRun(workspaceId: string, runId: string): OpenRun {
 	const persistence = new IndexeddbPersistence(`${LOCAL_PREFIX}${workspaceId}/${name}`, doc);
 	const provider = new WebsocketProvider(relayUrl(workspaceId), name, doc, {
 		connect: navigator.onLine,
+		// Only the server writes a run's document, and every tab has the socket and the
+		// local copy: posting each update (those read from the local copy too) to the
+		// other tabs of the browser was work for nobody.
+		disableBc: true,
 		shouldReconnect: (event) => !isFinalClose(event.code)
 	});
 	const stopAlive = keepAlive(provider);

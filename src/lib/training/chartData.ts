@@ -55,6 +55,21 @@ export interface ChartData {
 	readonly series: SeriesInfo[];
 }
 
+/** What a series draws (its label and style): the same key, the same uPlot series. */
+export function seriesKey(s: SeriesInfo): string {
+	return JSON.stringify([s.label, s.color, s.dash, s.scale]);
+}
+
+/**
+ * How many of the series drawn (`have`, by seriesKey) stay as they are for `want`:
+ * the leading ones both share. The rest are removed and `want`'s added after them.
+ */
+export function keptSeries(have: readonly string[], want: readonly string[]): number {
+	let kept = 0;
+	while (kept < have.length && kept < want.length && have[kept] === want[kept]) kept++;
+	return kept;
+}
+
 export function scaleOf(metric: string): 'loss' | 'acc' {
 	return metric.includes('acc') ? 'acc' : 'loss';
 }

@@ -24,8 +24,18 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
 	second: 'numeric'
 });
 
+// And each time once: the same runs' times are shown again on every visit to the
+// Dashboard and every scroll of the runs table.
+const said = new Map<number, string>();
+
 export function when(ms: number | null): string {
-	return ms === null ? '—' : dateTime.format(ms);
+	if (ms === null) return '—';
+	let text = said.get(ms);
+	if (text === undefined) {
+		if (said.size >= 10_000) said.clear();
+		said.set(ms, (text = dateTime.format(ms)));
+	}
+	return text;
 }
 
 export function num(value: number | null | undefined, digits = 3): string {

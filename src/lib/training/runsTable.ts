@@ -88,7 +88,34 @@ export function paramNames(runs: readonly RunRecord[]): string[] {
 	return [...names].sort();
 }
 
+/** The hyperparameters (and whether each is numeric) and metrics the runs have. */
+interface Found {
+	readonly params: ReadonlyArray<{ readonly name: string; readonly numeric: boolean }>;
+	readonly metrics: readonly string[];
+}
+
+/**
+ * Found once per runs array: the live runs are one array until a run changes
+ * (LiveTraining), and the table is made again on every visit to the Dashboard,
+ * which read each of a thousand runs three times to find its columns.
+ */
+const found = new WeakMap<readonly RunRecord[], Found>();
+
+function columnsOf(runs: readonly RunRecord[]): Found {
+	let cached = found.get(runs);
+	if (!cached) {
+		const params = paramNames(runs).map((name) => ({
+			name,
+			numeric: runs.every((r) => r.params[name] === undefined || typeof r.params[name] === 'number')
+		}));
+		cached = { params, metrics: runMetrics(runs) };
+		found.set(runs, cached);
+	}
+	return cached;
+}
+
 export function tableColumns(runs: readonly RunRecord[], now: number): Column[] {
+	const { params: paramColumns, metrics } = columnsOf(runs);
 	const fixed: Column[] = [
 		{
 			key: 'name',
@@ -134,21 +161,17 @@ export function tableColumns(runs: readonly RunRecord[], now: number): Column[] 
 			}
 		}
 	];
-	const params: Column[] = paramNames(runs).map((p) => {
-		const numeric = runs.every((r) => r.params[p] === undefined || typeof r.params[p] === 'number');
-		return {
-			key: `param:${p}`,
-			label: p,
-			heading: p,
-			group: 'param',
-			numeric,
-			value: (r) => {
-				const v = r.params[p];
-				return v === undefined ? null : typeof v === 'number' ? v : String(v);
-			}
-		};
-	});
-	const metrics = runMetrics(runs);
+	const params: Column[] = paramColumns.map(({ name: p, numeric }) => ({
+		key: `param:${p}`,
+		label: p,
+		heading: p,
+		group: 'param',
+		numeric,
+		value: (r) => {
+			const v = r.params[p];
+			return v === undefined ? null : typeof v === 'number' ? v : String(v);
+		}
+	}));
 	const finals: Column[] = metrics.map((m) => ({
 		key: `final:${m}`,
 		label: m,
