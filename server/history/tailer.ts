@@ -16,6 +16,12 @@ import { docAt } from './past.ts';
 import { summarize } from './words.ts';
 
 export const CHECKPOINT_EVERY = 1000;
+/**
+ * A room's stored updates are summarised this long after the first of them: a
+ * second, not less, because each summary costs a transaction and announcing it
+ * (HIST5) a stored write of `live`, per room (issue 18, many rooms).
+ */
+const DEBOUNCE_MS = 1000;
 /** One person's edits to one thing merge over about a minute. */
 export const MERGE_WITHIN_MS = 60_000;
 const PAGE = 1000;
@@ -63,7 +69,7 @@ export class HistoryTailer {
 			this.summarise(room).catch((err: unknown) =>
 				this.#o.logger.warn({ err: String(err), room }, 'summarising history failed')
 			);
-		}, this.#o.debounceMs ?? 300);
+		}, this.#o.debounceMs ?? DEBOUNCE_MS);
 		timer.unref?.();
 		this.#timers.set(room, timer);
 	}
