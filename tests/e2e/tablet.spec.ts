@@ -24,11 +24,15 @@ for (const width of [1440, 820]) {
 		expect(users.x).toBeGreaterThanOrEqual(data.x + data.width);
 		if (width === 820) await header.getByRole('button', { name: 'Chat' }).click();
 		const chat = page.getByTestId('chat');
-		const editor = (await page.locator('.monaco-editor').first().boundingBox())!;
-		const side = (await chat.boundingBox())!;
-		// Beside: to the right of the editor, overlapping it vertically.
-		expect(side.x).toBeGreaterThanOrEqual(editor.x + editor.width - 1);
-		expect(side.y).toBeLessThan(editor.y + editor.height);
+		// Beside: to the right of the editor, overlapping it vertically, once Monaco
+		// has laid itself out again for the narrower column (it does so on its own resize).
+		await expect
+			.poll(async () => {
+				const editor = (await page.locator('.monaco-editor').first().boundingBox())!;
+				const side = (await chat.boundingBox())!;
+				return side.x >= editor.x + editor.width - 1 && side.y < editor.y + editor.height;
+			}, 'the chat beside the editor')
+			.toBe(true);
 		await page.getByLabel('Message').fill('seen beside the code');
 		await page.getByRole('button', { name: 'Send' }).click();
 		await expect(bob.page.getByTestId('chat').getByText('seen beside the code')).toBeVisible();
