@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import { lazySchemaCompilers } from './lazySchemas.ts';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppContext } from './context.ts';
 import type { Metrics } from './metrics.ts';
@@ -33,16 +34,26 @@ export interface BuildAppOptions {
 	readonly plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
 }
 
+declare module 'fastify' {
+	interface FastifyInstance {
+		/** Generates every route's validator and serializer now (they are lazy); returns how many. */
+		compileSchemas(): number;
+	}
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
 	const { ctx, metrics } = options;
 	// pino's own type is wider than Fastify's logger type; the instance is the same.
 	const httpLogger: FastifyBaseLogger = options.httpLogger;
+	const schemas = lazySchemaCompilers();
 	const app = Fastify({
 		loggerInstance: httpLogger,
 		trustProxy: ctx.config.trustProxy,
 		bodyLimit: 1024 * 1024,
 		// Coerce scalars in query strings, but never turn `["x"]` into `"x"` in a body.
 		ajv: { customOptions: { coerceTypes: true } },
+		// Each route's validator and serializer is generated on its first request.
+		schemaController: { compilersFactory: schemas.compilersFactory },
 		// Ids are random; a shorter request id keeps logs readable.
 		genReqId: (() => {
 			let n = 0;
@@ -50,6 +61,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 		})()
 	});
 
+	app.decorate('compileSchemas', () => schemas.compileAll());
 	app.setErrorHandler(makeErrorHandler(ctx.logger));
 	app.addSchema(ErrorSchema);
 

@@ -1,7 +1,7 @@
 // TypeBox schemas shared by the routes: they validate input (a failure is a 400
 // naming the field) and describe output in the OpenAPI document.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 
 export const ErrorSchema = Type.Object(
 	{

@@ -3,7 +3,7 @@
 // it paused; a signed-in owner or editor sends commands. A viewer is refused
 // with a message that says viewers watch (DBG3).
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../api/context.ts';

@@ -8,7 +8,7 @@
 
 import type { Duplex } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { Compile } from 'typebox/compile';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DebugPerson } from '../protocol/debug.ts';
 import type { WorkspaceId } from '../protocol/ids.ts';
 import type { Logger } from '../runtime.ts';
@@ -17,7 +17,7 @@ import type { DebugService } from './service.ts';
 
 /** A longer line than this from the script is dropped (the schema bounds each part). */
 const MAX_LINE = 512 * 1024;
-const checkEvent = Compile(ScriptEvent);
+const checkEvent = TypeCompiler.Compile(ScriptEvent);
 
 /** One sandboxed run's debug session. */
 export interface DebugPipe {

@@ -2,7 +2,7 @@
 // schemas: the HTTP routes validate with them, and so does the sandbox's pipe
 // (the script is untrusted either way). Sizes are bounded here, once.
 
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { DEBUG_COMMANDS } from '../protocol/debug.ts';
 
 const Short = (max: number) => Type.String({ maxLength: max });

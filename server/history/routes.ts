@@ -3,7 +3,7 @@
 // the members API are recorded as activity by a response hook, so the routes of
 // other parts need not know history exists.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../api/context.ts';

@@ -2,7 +2,7 @@
 // metrics, a link to the code as it was when each started) and annotations, in
 // time order, as Markdown a person reads as a session's minutes, or as JSON.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import * as Y from 'yjs';

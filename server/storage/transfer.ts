@@ -2,8 +2,8 @@
 // workspace, its members (with their e-mail, to map them on another server), its
 // documents (snapshot, log and full history) and datasets (base64).
 
-import { Type } from 'typebox';
-import Value from 'typebox/value';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parseDocName, roomName, type DocName } from '../protocol/docs.ts';
 import { ID_PATTERN, type UserId, type WorkspaceId } from '../protocol/ids.ts';
 import type { Role } from '../protocol/roles.ts';
@@ -133,10 +133,10 @@ function checkExport(data: unknown): WorkspaceExport {
 			`not an Ensemble workspace export (format ${String(head?.format)} ${String(head?.version)})`
 		);
 	}
-	const first = Value.Errors(ExportSchema, data)[0];
+	const first = Value.Errors(ExportSchema, data).First();
 	if (first) {
-		const where = entryName(first.instancePath) || 'the file';
-		const value = valueAt(data, first.instancePath);
+		const where = entryName(first.path) || 'the file';
+		const value = valueAt(data, first.path);
 		const shown = typeof value === 'string' ? ` "${value.slice(0, 80)}"` : '';
 		throw new ImportError(`${where}${shown}: ${first.message}; nothing was imported`);
 	}

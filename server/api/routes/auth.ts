@@ -1,6 +1,6 @@
 // Sign-up, sign-in, sign-out and the current user.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { checkPassword, createAccount } from '../../auth/accounts.ts';

@@ -8,7 +8,7 @@
 // member must not be able to grow it without bound. Clients cannot write live
 // over the relay (server-only, ACCESS1): this route is the only way in.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import * as Y from 'yjs';

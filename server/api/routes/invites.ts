@@ -1,7 +1,7 @@
 // The seed's invite and join endpoints, with tokens that are random, hashed,
 // single-use, bound to a workspace and role, and expire.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { listeningUrl } from '../../config.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';

@@ -2,7 +2,7 @@
 // leave; a workspace always keeps at least one owner. Every change reaches open
 // connections at once through the relay.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { parseUserId, type WorkspaceId } from '../../protocol/ids.ts';

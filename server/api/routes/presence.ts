@@ -1,7 +1,7 @@
 // The seed's read endpoints: who is connected now, and the workspace state
 // (hyperparameters, algorithm, training status) read from the shared documents.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { schema } from '../../protocol/docs.ts';

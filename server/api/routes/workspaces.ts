@@ -1,6 +1,6 @@
 // Workspaces: create, list mine, read, rename, delete; WebSocket tokens.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { newId, type WorkspaceId } from '../../protocol/ids.ts';

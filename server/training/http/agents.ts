@@ -1,7 +1,7 @@
 // What agents and scripts call besides metrics and status: claim a queued run
 // (long poll), heartbeat (the answer says whether to stop), and post log lines.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';

@@ -1,6 +1,6 @@
 // Annotations on a chart point: any member; the server stamps who and when.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';

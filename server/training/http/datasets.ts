@@ -1,6 +1,6 @@
 // Data sets: upload a CSV (multipart, field `file`), list, preview, delete.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';

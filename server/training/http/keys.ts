@@ -1,6 +1,6 @@
 // Workspace API keys (owners and editors): create (shown once), list, revoke.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';

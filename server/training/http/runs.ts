@@ -1,7 +1,7 @@
 // Runs: start, stop, list and read built-in runs; runs reported by scripts
 // (create, post metrics, set status); the current hyperparameters and code.
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';

@@ -1,7 +1,7 @@
 // TypeBox schemas of the training endpoints: they validate input (a failure is a
 // 400 naming the field) and describe output in the OpenAPI document.
 
-import { Type, type TSchema } from 'typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 
 export const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 });
 export const AgentName = Type.String({

@@ -1,7 +1,7 @@
 // Sweeps: start one from a definition, list them with their progress and best run,
 // stop one (SWEEP1-6); and renaming a run (RUNNAME2).
 
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors } from '../../api/schemas.ts';
