@@ -77,7 +77,9 @@ export class SqliteStorage implements EnsembleStorage {
 	readonly #clock: Clock;
 	readonly #logger: Logger;
 	readonly #statements = new Map<string, StatementSync>();
-	readonly #worker: Worker | null = null;
+	/** Whether commits go to a writer thread ('worker'), started when first needed. */
+	readonly #useWorker: boolean;
+	#worker: Worker | null = null;
 	readonly #outstanding = new Map<
 		number,
 		{ resolve: (reply: WriterReply) => void; reject: (error: Error) => void }
@@ -92,7 +94,7 @@ export class SqliteStorage implements EnsembleStorage {
 			mode === 'read'
 				? this.#runPlan(plan)
 				: this.#transaction(() => this.#runPlan(plan), mode === 'durable'),
-		advance: (step) => (this.#worker ? this.#advanceInWorker(step) : null)
+		advance: (step) => (this.#useWorker ? this.#advanceInWorker(step) : null)
 	});
 
 	constructor(options: SqliteStorageOptions) {
@@ -107,8 +109,8 @@ export class SqliteStorage implements EnsembleStorage {
 			this.db.close();
 			throw error;
 		}
-		if ((options.writer ?? 'worker') === 'worker') {
-			this.#worker = this.#startWriter();
+		this.#useWorker = (options.writer ?? 'worker') === 'worker';
+		if (this.#useWorker) {
 			this.#committer = new GroupCommitter({
 				commit: (records) => this.#commitInWorker(records),
 				logger,
@@ -127,6 +129,15 @@ export class SqliteStorage implements EnsembleStorage {
 				onCommit: options.onCommit
 			});
 		}
+	}
+
+	/**
+	 * The writer thread, started when a document is first opened or written: a
+	 * server nobody has used yet does not hold its isolate (about 12 MB).
+	 */
+	#writer(): Worker {
+		this.#worker ??= this.#startWriter();
+		return this.#worker;
 	}
 
 	#startWriter(): Worker {
@@ -177,10 +188,8 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 
 	#ask(request: (id: number) => WriterRequest): Promise<WriterReply> {
-		const worker = this.#worker;
-		if (!worker || this.#writerFailed) {
-			return Promise.reject(this.#writerFailed ?? new Error('no writer thread'));
-		}
+		if (this.#writerFailed) return Promise.reject(this.#writerFailed);
+		const worker = this.#writer();
 		const id = this.#nextId++;
 		return new Promise<WriterReply>((resolve, reject) => {
 			this.#outstanding.set(id, { resolve, reject });
@@ -242,6 +251,8 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 
 	async loadDoc(room: RoomName): Promise<LoadedDoc> {
+		// An opened document is usually written next: start the writer while it loads.
+		if (this.#useWorker && !this.#closing) this.#writer();
 		return this.#read(() => this.#loadDoc(room));
 	}
 
