@@ -10,6 +10,7 @@ import { machine, type Machine } from './lib/machine.ts';
 import { markdown, summarize, type ScenarioResult } from './lib/report.ts';
 import { goals } from './lib/goals.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import { warmCompileCache } from './lib/proc.ts';
 import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
 import type { BenchConfig } from './scenarios/types.ts';
 
@@ -84,6 +85,7 @@ if (previous) {
 	results.push(...previous.results);
 	if (rewrite) Object.assign(config, { quick: previous.config.quick, runs: previous.config.runs });
 }
+if (!rewrite) await warmCompileCache(servers);
 for (const scenario of SCENARIOS) {
 	if (rewrite) break;
 	if (only && !only.includes(scenario.id)) continue;

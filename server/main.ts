@@ -3,6 +3,7 @@
 // the HTTP API and the WebSocket upgrade on one port, and a clean shutdown.
 // `startServer()` is what tests and benches use; `node server/main.ts` runs it.
 
+import { flushCompileCache } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -291,6 +292,9 @@ async function main(): Promise<void> {
 		}
 		throw err;
 	}
+	// With NODE_COMPILE_CACHE (npm start sets it), keep what this start compiled, so
+	// the next start loads it and never loads Node's TypeScript stripper.
+	flushCompileCache();
 	const stop = (signal: string) => {
 		running.app.log.info({ signal }, 'shutting down');
 		running.close().then(
