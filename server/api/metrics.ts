@@ -41,6 +41,11 @@ const COUNTERS: ReadonlyArray<[keyof RelayStats, string, string]> = [
 		'updatesHeldBack',
 		'ensemble_updates_held_back_total',
 		'Updates dropped because they depended on changes the document lacked (the sender re-syncs)'
+	],
+	[
+		'documentsBuilt',
+		'ensemble_documents_built_total',
+		'Cold-loaded documents decoded into a Y.Doc (a write or a diff needed one)'
 	]
 ];
 

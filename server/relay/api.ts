@@ -133,4 +133,6 @@ export interface RelayStats {
 	readonly resyncs: number;
 	/** Updates (or parts) dropped because they depended on changes the doc lacked (PENDING1, PENDING2). */
 	readonly updatesHeldBack: number;
+	/** Cold-loaded docs decoded into a Y.Doc (RELAY9: only when a write or a diff needs one). */
+	readonly documentsBuilt: number;
 }

@@ -29,7 +29,7 @@ import {
 import type { RelayLimits } from './limits.ts';
 import { Presence } from './presence.ts';
 import type { MutableStats } from './stats.ts';
-import { applyStoredDoc, storedPieces } from './stored.ts';
+import { applyStoredDoc, storedPieces, storedStateVector } from './stored.ts';
 import { checkParents, checkRoots, isEmptyUpdate, validateUpdateV1 } from './validate.ts';
 
 /** Transaction origins whose updates are already durable (not stored again). */
@@ -110,6 +110,8 @@ export class Room implements ConnectionHost, DocBusRoom {
 	 */
 	#unapplied: Uint8Array[] | null = null;
 	#buildTimer: ReturnType<typeof setTimeout> | null = null;
+	/** The state vector of the unapplied pieces, read from their bytes (no doc needed). */
+	#storedStateVector: Uint8Array | null = null;
 	/** Connections still owed the server's sync step 1 (sent once the doc is built). */
 	readonly #stepOneOwed = new Set<Connection>();
 	/** Consecutive updates per connection that depended on changes this doc lacks (PENDING1). */
@@ -157,7 +159,17 @@ export class Room implements ConnectionHost, DocBusRoom {
 		this.#fullSync = pieces.map((p, i) =>
 			i === pieces.length - 1 ? syncStep2Frame(p) : updateFrame(p)
 		);
-		this.#buildTimer = setTimeout(() => this.#build(), COLD_BUILD_MS);
+		this.#armBuild();
+	}
+
+	/** Builds a cold doc COLD_BUILD_MS from now if anyone is still there then. */
+	#armBuild(): void {
+		if (this.#buildTimer || !this.#unapplied) return;
+		this.#buildTimer = setTimeout(() => {
+			this.#buildTimer = null;
+			// Everyone left: nothing needs the doc (a later connection arms it again).
+			if (this.conns.size > 0 || this.handles > 0) this.#build();
+		}, COLD_BUILD_MS);
 		this.#buildTimer.unref?.();
 	}
 
@@ -167,6 +179,8 @@ export class Room implements ConnectionHost, DocBusRoom {
 		const pieces = this.#unapplied;
 		if (!pieces) return;
 		this.#unapplied = null;
+		this.#storedStateVector = null;
+		this.deps.stats.documentsBuilt++;
 		try {
 			this.#doc.transact(() => {
 				for (const piece of pieces) Y.applyUpdate(this.#doc, piece, LOAD_ORIGIN);
@@ -198,8 +212,10 @@ export class Room implements ConnectionHost, DocBusRoom {
 
 	addConnection(conn: Connection): void {
 		this.conns.add(conn);
-		if (this.#unapplied) this.#stepOneOwed.add(conn);
-		else conn.send(syncStep1Frame(Y.encodeStateVector(this.#doc)));
+		if (this.#unapplied) {
+			this.#stepOneOwed.add(conn);
+			this.#armBuild();
+		} else conn.send(syncStep1Frame(Y.encodeStateVector(this.#doc)));
 		if (this.#notStoring && conn.options.ack) conn.send(storageFrame(false));
 		this.presence.sendAll(conn);
 		conn.attach(this);
@@ -255,7 +271,7 @@ export class Room implements ConnectionHost, DocBusRoom {
 		}
 		if (conn.options.ack) {
 			this.#ackWaiters.add(conn);
-			if (this.durable) this.#sendAcks(Y.encodeStateVector(this.doc));
+			if (this.durable) this.#sendAcks(this.#stateVector());
 		}
 	}
 
@@ -620,9 +636,24 @@ export class Room implements ConnectionHost, DocBusRoom {
 			return;
 		}
 		conn.sendFrames(reply);
-		// After the answer has gone out: these need the doc (a cold one is built now).
-		if (conn.options.ack) conn.send(savedFrame(Y.encodeStateVector(this.doc)));
-		if (this.#stepOneOwed.delete(conn)) conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+		// After the answer has gone out: what the client is told is saved, and the
+		// server's own sync step 1; a cold doc still is not built for them.
+		if (!conn.options.ack && !this.#stepOneOwed.has(conn)) return;
+		const ours = this.#stateVector();
+		if (conn.options.ack) conn.send(savedFrame(ours));
+		if (this.#stepOneOwed.delete(conn)) conn.send(syncStep1Frame(ours));
+	}
+
+	/**
+	 * The doc's state vector; for a cold doc not built yet, read from the stored
+	 * pieces' bytes (a few ms for a 311 KB document, where building it takes
+	 * 15-40), the same vector the built doc would have.
+	 */
+	#stateVector(): Uint8Array {
+		const pieces = this.#unapplied;
+		if (!pieces) return Y.encodeStateVector(this.#doc);
+		this.#storedStateVector ??= storedStateVector(pieces);
+		return this.#storedStateVector;
 	}
 
 	#sendAcks(stateVector: Uint8Array): void {

@@ -19,6 +19,7 @@ export function newStats(): MutableStats {
 		busMessagesOut: 0,
 		resyncs: 0,
 		updatesHeldBack: 0,
+		documentsBuilt: 0,
 		storeMs: 0
 	};
 }

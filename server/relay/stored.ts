@@ -43,6 +43,29 @@ export function storedPieces(
 	return pieces.length > separate ? [Y.mergeUpdates(pieces)] : pieces;
 }
 
+/**
+ * The state vector a doc built from `pieces` (in stored order) would have,
+ * read from their bytes without building it: exactly Yjs's own for the first
+ * piece, then each later piece extends a client's clock where it starts at or
+ * before what is already there (stored updates are Yjs's own, without gaps).
+ * For a 311 KB document: a few ms, where merging the pieces first costs 10-40.
+ */
+export function storedStateVector(pieces: readonly Uint8Array[]): Uint8Array {
+	const [first, ...rest] = pieces;
+	if (!first) return Y.encodeStateVector(new Map());
+	if (rest.length === 0) return Y.encodeStateVectorFromUpdate(first);
+	const clocks = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(first));
+	for (const piece of rest) {
+		const { from, to } = Y.parseUpdateMeta(piece);
+		for (const [client, start] of from) {
+			const have = clocks.get(client) ?? 0;
+			const end = to.get(client) ?? start;
+			if (start <= have && end > have) clocks.set(client, end);
+		}
+	}
+	return Y.encodeStateVector(clocks);
+}
+
 function loadable(
 	update: Uint8Array,
 	where: string,

@@ -251,8 +251,13 @@ export class SqliteStorage implements EnsembleStorage {
 	}
 
 	async loadDoc(room: RoomName): Promise<LoadedDoc> {
-		// An opened document is usually written next: start the writer while it loads.
-		if (this.#useWorker && !this.#closing) this.#writer();
+		// An opened document is usually written next: start the writer once the
+		// load has been answered (starting a thread costs the caller ~3 ms).
+		if (this.#useWorker && !this.#worker) {
+			setImmediate(() => {
+				if (!this.#closing && !this.#writerFailed) this.#writer();
+			});
+		}
 		return this.#read(() => this.#loadDoc(room));
 	}
 

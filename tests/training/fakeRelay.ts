@@ -65,7 +65,8 @@ export class FakeRelay implements RelayApi {
 			busMessagesIn: 0,
 			busMessagesOut: 0,
 			resyncs: 0,
-			updatesHeldBack: 0
+			updatesHeldBack: 0,
+			documentsBuilt: 0
 		};
 	}
 	close(): Promise<void> {
