@@ -12,6 +12,16 @@ import { parseUserId, type UserId, type WorkspaceId } from '../protocol/ids.ts';
 
 const AUDIENCE = 'ensemble:relay';
 export const WS_TOKEN_TTL_MS = 5 * 60 * 1000;
+/** Verified tokens remembered at most (the oldest is forgotten first). */
+const MAX_REMEMBERED = 10_000;
+
+interface Verified {
+	readonly user: UserId;
+	readonly session: string;
+	readonly workspace: string;
+	/** The token's `exp`, in ms: it is valid while the clock is before it. */
+	readonly expiresAt: number;
+}
 
 export interface WsTokensOptions {
 	readonly secret: string;
@@ -26,6 +36,12 @@ export class WsTokens {
 	readonly #issuer: string;
 	readonly #clock: Clock;
 	readonly #ttlMs: number;
+	/**
+	 * Tokens whose signature and claims were checked, until they expire: a client
+	 * reconnects with the same token, and every document it opens is its own
+	 * connection, so each token is verified once, not once per socket.
+	 */
+	readonly #verified = new Map<string, Verified>();
 
 	constructor(options: WsTokensOptions) {
 		// A derived key: SECRET itself never signs anything, so other uses of it stay independent.
@@ -63,21 +79,40 @@ export class WsTokens {
 		workspace: WorkspaceId
 	): Promise<{ user: UserId; session: string } | null> {
 		if (token.length > 2048) return null;
+		const now = this.#clock.now();
+		const known = this.#verified.get(token);
+		if (known) {
+			if (known.expiresAt <= now) {
+				this.#verified.delete(token);
+				return null;
+			}
+			return known.workspace === workspace ? { user: known.user, session: known.session } : null;
+		}
 		try {
 			const { payload } = await jwtVerify(token, this.#key, {
 				algorithms: ['HS256'],
 				audience: AUDIENCE,
 				issuer: this.#issuer,
-				currentDate: new Date(this.#clock.now()),
+				currentDate: new Date(now),
 				requiredClaims: ['exp', 'sub', 'iat']
 			});
-			const { ws, sid, sub } = payload;
-			if (ws !== workspace || typeof sub !== 'string' || typeof sid !== 'string') return null;
+			const { ws, sid, sub, exp } = payload;
+			if (typeof ws !== 'string' || typeof sub !== 'string' || typeof sid !== 'string') return null;
 			const user = parseUserId(sub);
-			return user ? { user, session: sid } : null;
+			if (!user || typeof exp !== 'number') return null;
+			this.#remember(token, { user, session: sid, workspace: ws, expiresAt: exp * 1000 });
+			return ws === workspace ? { user, session: sid } : null;
 		} catch {
 			// Every failure (bad signature, expired, wrong audience, malformed) means the same here: not authenticated.
 			return null;
 		}
+	}
+
+	#remember(token: string, verified: Verified): void {
+		if (this.#verified.size >= MAX_REMEMBERED) {
+			const oldest = this.#verified.keys().next();
+			if (!oldest.done) this.#verified.delete(oldest.value);
+		}
+		this.#verified.set(token, verified);
 	}
 }

@@ -19,6 +19,21 @@ describe('WebSocket tokens', () => {
 		expect(await tokens.verify(token, 'other' as WorkspaceId)).toBeNull();
 	});
 
+	it('[AUTH7] a verified token is remembered only until it expires, and only for its workspace', async () => {
+		const clock = new ManualClock();
+		const tokens = new WsTokens({ secret: SECRET, clock, publicUrl: null });
+		const { token, expiresAt } = await tokens.issue(user, ws, session);
+		expect(await tokens.verify(token, ws)).toEqual({ user, session });
+		// Remembered: the same answers again, without another signature check.
+		expect(await tokens.verify(token, ws)).toEqual({ user, session });
+		expect(await tokens.verify(token, 'other' as WorkspaceId)).toBeNull();
+		clock.advance(expiresAt - clock.now() - 1000);
+		expect(await tokens.verify(token, ws)).toEqual({ user, session });
+		clock.advance(1000);
+		expect(await tokens.verify(token, ws)).toBeNull();
+		expect(await tokens.verify(token, ws)).toBeNull();
+	});
+
 	it('[AUTH7] expired, altered, foreign-secret, unsigned and wrong-audience tokens are refused', async () => {
 		const clock = new ManualClock();
 		const tokens = new WsTokens({ secret: SECRET, clock, publicUrl: null });
