@@ -139,13 +139,11 @@ describe('schemas compiled on first use', () => {
 		// A fresh server: its routes have not been called, so nothing is generated yet.
 		const fresh = await startTestServer({ memory: true });
 		try {
-			const first = await fresh
-				.client()
-				.post<ErrorReply>('/api/auth/signup', {
-					name: 'A',
-					email: 'nope',
-					password: 'long enough'
-				});
+			const first = await fresh.client().post<ErrorReply>('/api/auth/signup', {
+				name: 'A',
+				email: 'nope',
+				password: 'long enough'
+			});
 			expect(first.status).toBe(400);
 			expect(first.body.error.message).toMatch(/email/);
 			// Generates the rest; a schema Ajv or fast-json-stringify rejects would throw here.
