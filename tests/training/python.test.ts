@@ -116,7 +116,7 @@ describe('the Python client against the real server', () => {
 		const key = await apiKey(team.owner, team.workspace, 'python');
 		const live = await watchLive(server, team.owner, ws);
 		const result = await runClient(key, 'run', 'crash.py');
-		expect(result.code).toBe(1);
+		expect(result.code, result.stderr).toBe(1);
 		const run = await firstRun(live.doc);
 		await statusReaches(live, run.id, 'failed');
 		const failed = runOf(live.doc, run.id);
